@@ -1,0 +1,108 @@
+/**
+ * The library's public contract: instruments, bound series and readers over the aggregation store.
+ * Implemented by `Aggregator` (aggregator.ts) on top of either engine.
+ */
+import type { Attributes } from "@opentelemetry/api";
+import type { MetricProducer, ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import type {
+  ExplicitHistogramInput,
+  ExponentialHistogramInput,
+  SlotKind,
+  SlotSnapshot,
+  StatisticSet,
+} from "./types.ts";
+
+export type Temporality = "delta" | "cumulative";
+
+/** What every instrument accepts. */
+export interface InstrumentOptions {
+  unit?: string;
+  description?: string;
+  /** Series budget per instrument (default 2000); beyond it points go to the overflow series. */
+  cardinalityLimit?: number;
+}
+
+export interface HistogramOptions extends InstrumentOptions {
+  /** Explicit upper bounds, strictly increasing and finite. Default: OpenTelemetry's defaults,
+   * unless `exponential` is given alone. */
+  boundaries?: readonly number[];
+  /** Keep a base-2 exponential histogram (alone, or alongside explicit `boundaries`). */
+  exponential?: { maxSize?: number; maxScale?: number };
+}
+
+export interface CounterOptions extends InstrumentOptions {
+  /** false for an up-down counter (negative increments allowed). Default true. */
+  monotonic?: boolean;
+}
+
+/** A series resolved once; recording through it skips the attribute lookup. */
+export interface BoundSeries {
+  readonly attributes: Attributes;
+  /** Histogram: observe; counter: add; gauge: set. Non-finite values are refused and counted. */
+  record(value: number): void;
+  /** Many values into this series (`values[start..end)`), one engine call. */
+  recordBatch(values: Float64Array, start?: number, end?: number): void;
+  /** Adds a pre-aggregated explicit histogram (histograms only). */
+  mergeExplicit(input: ExplicitHistogramInput): void;
+  /** Adds a pre-aggregated exponential histogram (histograms only). */
+  mergeExponential(input: ExponentialHistogramInput): void;
+  /** Adds a statistic set (any kind; for a sum it adds `stats.sum`). */
+  mergeStatistics(stats: StatisticSet): void;
+}
+
+interface InstrumentBase {
+  readonly name: string;
+  readonly kind: SlotKind;
+  readonly unit: string;
+  readonly description: string;
+  /** Resolves (creating if needed) the series for these attributes, in any key order. Over the
+   * cardinality budget it returns the overflow series. */
+  bind(attributes?: Attributes): BoundSeries;
+  /** Points that went to the overflow series because the budget was exhausted. */
+  readonly overflowCount: number;
+}
+
+export interface Histogram extends InstrumentBase {
+  record(value: number, attributes?: Attributes): void;
+  readonly boundaries: readonly number[] | null;
+}
+
+export interface Counter extends InstrumentBase {
+  /** Negative increments on a monotonic counter are refused and counted as rejected. */
+  add(value: number, attributes?: Attributes): void;
+  readonly monotonic: boolean;
+}
+
+export interface Gauge extends InstrumentBase {
+  record(value: number, attributes?: Attributes): void;
+}
+
+export type Instrument = Histogram | Counter | Gauge;
+
+/** One series' state as a reader sees it: the richer shape exporters (CloudWatch, EMF) use. */
+export interface SeriesSnapshot {
+  readonly instrument: Instrument;
+  readonly attributes: Attributes;
+  /** Start of the interval this state covers (epoch ms): the series' creation for cumulative,
+   * the previous read for delta. */
+  readonly startTimeMs: number;
+  readonly endTimeMs: number;
+  readonly state: SlotSnapshot;
+}
+
+/**
+ * A consumer of the store with its own temporality. Every read drains the live accumulators once;
+ * drained data reaches every reader, so a delta reader and a cumulative reader never steal from
+ * each other.
+ */
+export interface AggregationReader {
+  readonly temporality: Temporality;
+  /** Series with data in this reader's interval (delta) or ever (cumulative). */
+  read(): SeriesSnapshot[];
+  /** The same data as OpenTelemetry ResourceMetrics. */
+  collect(): ResourceMetrics;
+  /** An OpenTelemetry MetricProducer over this reader, for a MetricReader's `metricProducers`. */
+  readonly metricProducer: MetricProducer;
+  /** Stops tracking; the reader's pending state is freed. */
+  close(): void;
+}
