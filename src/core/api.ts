@@ -106,3 +106,49 @@ export interface AggregationReader {
   /** Stops tracking; the reader's pending state is freed. */
   close(): void;
 }
+
+/** Options of `createAggregator`. */
+export interface AggregatorOptions {
+  /** "wasm" (default) or the pure-TypeScript reference engine "js". */
+  engine?: "wasm" | "js";
+  /** Resource attached to collected ResourceMetrics (default: an empty resource). */
+  resource?: import("@opentelemetry/resources").Resource;
+  /** Instrumentation scope of collected metrics (default `{ name: "statset" }`). */
+  scope?: { name: string; version?: string };
+  /** Default series budget per instrument (default 2000). */
+  cardinalityLimit?: number;
+  /** Clock in epoch ms (tests inject one); default Date.now. Read per collect, never per record. */
+  now?: () => number;
+}
+
+/** Counters of the store, for self-metrics. */
+export interface AggregatorStats {
+  readonly instruments: number;
+  readonly series: number;
+  /** Points sent to overflow series because a budget was exhausted (all instruments). */
+  readonly overflowPoints: number;
+  /** Non-finite values and negative increments to monotonic counters refused (all instruments). */
+  readonly rejectedValues: number;
+  /** Engine memory (WASM linear memory or typed arrays). */
+  readonly engineBytes: number;
+}
+
+/**
+ * The aggregation store. Instruments are looked up by name: asking again for the same name and kind
+ * returns the same instrument; the same name with another kind or incompatible options throws.
+ */
+export interface Aggregator {
+  readonly engine: "wasm" | "js";
+  histogram(name: string, options?: HistogramOptions): Histogram;
+  counter(name: string, options?: CounterOptions): Counter;
+  gauge(name: string, options?: InstrumentOptions): Gauge;
+  /** Collects with the given temporality through a default reader of that temporality. */
+  collect(options?: { temporality?: Temporality }): ResourceMetrics;
+  /** The default cumulative reader's MetricProducer (what a PrometheusExporter wants). */
+  readonly metricProducer: MetricProducer;
+  /** A reader with its own view of the data (e.g. one per push exporter). */
+  createReader(temporality: Temporality): AggregationReader;
+  /** Drops series that received nothing for `idleMs`; returns how many. Their slots are reused. */
+  expireIdle(idleMs: number): number;
+  stats(): AggregatorStats;
+}

@@ -1,0 +1,56 @@
+/**
+ * The component model, after the OpenTelemetry Collector: a factory per type with defaults, a
+ * validator that reports every problem with its path, and `create`; components have start() and an
+ * idempotent shutdown() that is safe without start().
+ */
+import type { MeterProvider } from "@opentelemetry/sdk-metrics";
+import type { Logger } from "pino";
+import type { Aggregator } from "../core/api.ts";
+import type { MetricsConsumer } from "../pipeline/types.ts";
+
+/** One configuration problem: `path` uses the Collector's `::` separator, e.g. `exporters::awscloudwatch/main::namespace`. */
+export interface ConfigError {
+  readonly path: string;
+  readonly message: string;
+}
+
+export interface Component {
+  start(): Promise<void>;
+  /** Idempotent; safe without start(). Stops accepting, drains, flushes. */
+  shutdown(): Promise<void>;
+}
+
+export interface ComponentContext {
+  /** `type` or `type/name` as written in the config. */
+  readonly id: string;
+  readonly logger: Logger;
+  /** The daemon's MeterProvider: self-metrics are SDK instruments on it. */
+  readonly meterProvider: MeterProvider;
+}
+
+export interface ComponentFactory<Config> {
+  readonly type: string;
+  createDefaultConfig(): Config;
+  /**
+   * Merges `raw` (the user's YAML for this component, possibly undefined) over the defaults and
+   * validates it. Pushes every problem to `errors` with its full path (prefix `path`) and returns
+   * the merged config (meaningful only when no error was pushed).
+   */
+  validate(raw: unknown, path: string, errors: ConfigError[]): Config;
+}
+
+export interface Receiver extends Component {}
+
+export interface ReceiverFactory<Config> extends ComponentFactory<Config> {
+  create(ctx: ComponentContext, config: Config, next: MetricsConsumer): Receiver;
+}
+
+export interface Exporter extends Component {
+  /** Hands everything aggregated so far to the destination (push exporters send or durably buffer it). */
+  flush(): Promise<void>;
+}
+
+export interface ExporterFactory<Config> extends ComponentFactory<Config> {
+  /** `sources` are the aggregation stores of the pipelines this exporter belongs to. */
+  create(ctx: ComponentContext, config: Config, sources: readonly Aggregator[]): Exporter;
+}
