@@ -1,0 +1,337 @@
+/**
+ * The aggregation store: instruments by name, series slots in an engine, and readers that drain
+ * the live slots. Recording touches one live slot; reading drains every touched series into every
+ * reader's slot once, so readers of different temporalities never take data from each other.
+ */
+import type { Attributes } from "@opentelemetry/api";
+import type { InstrumentationScope } from "@opentelemetry/core";
+import { emptyResource, type Resource } from "@opentelemetry/resources";
+import type { MetricProducer, ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import type {
+  Aggregator,
+  AggregatorOptions,
+  AggregatorStats,
+  Counter,
+  CounterOptions,
+  Gauge,
+  Histogram,
+  HistogramOptions,
+  InstrumentOptions,
+  SeriesSnapshot,
+  Temporality,
+} from "./api.ts";
+import { DEFAULT_BOUNDARIES, boundariesProblem } from "./boundaries.ts";
+import { createEngine } from "./engine-factory.ts";
+import { InstrumentState, kindName, type InstrumentDefinition, type SeriesFactory } from "./instrument.ts";
+import { toResourceMetrics } from "./otel-conversion.ts";
+import { ReaderState, type ReaderHost } from "./reader.ts";
+import { Series } from "./series.ts";
+import {
+  EXPONENTIAL_DEFAULT_MAX_SIZE,
+  EXPONENTIAL_MAX_SCALE,
+  EXPONENTIAL_MIN_MAX_SIZE,
+  EXPONENTIAL_MIN_SCALE,
+  SlotKind,
+  type AggregationEngine,
+} from "./types.ts";
+
+/** OpenTelemetry's default cardinality limit per instrument. */
+export const DEFAULT_CARDINALITY_LIMIT = 2000;
+/** Instrument names: OpenTelemetry allows up to 255 characters. */
+const MAX_NAME_LENGTH = 255;
+
+/** Creates an aggregation store on the chosen engine (WASM by default). */
+export async function createAggregator(options: AggregatorOptions = {}): Promise<Aggregator> {
+  const engine = await createEngine(options.engine ?? "wasm");
+  return new AggregationStore(engine, options);
+}
+
+/** Reports a refused pre-aggregated input; the default ignores it (counts are kept either way). */
+export type InputRefusalListener = (instrument: string, problem: string, points: number) => void;
+
+export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
+  readonly engine: "wasm" | "js";
+  private readonly core: AggregationEngine;
+  private readonly instruments = new Map<string, InstrumentState>();
+  private readonly readers: ReaderState[] = [];
+  private readonly resource: Resource;
+  private readonly scope: InstrumentationScope;
+  private readonly defaultCardinality: number;
+  private readonly now: () => number;
+  private defaultReaders: { delta?: ReaderState; cumulative?: ReaderState } = {};
+  private seriesTotal = 0;
+  private rejected = 0;
+  private refusedInputPoints = 0;
+  /** Optional hook for refused pre-aggregated inputs (the daemon logs them). */
+  onInputRefused: InputRefusalListener | null = null;
+
+  constructor(engine: AggregationEngine, options: AggregatorOptions = {}) {
+    this.core = engine;
+    this.engine = engine.name;
+    this.resource = options.resource ?? emptyResource();
+    this.scope = { name: options.scope?.name ?? "statset", version: options.scope?.version };
+    const limit = options.cardinalityLimit ?? DEFAULT_CARDINALITY_LIMIT;
+    if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`cardinalityLimit must be an integer >= 1, got ${limit}`);
+    this.defaultCardinality = limit;
+    this.now = options.now ?? Date.now;
+  }
+
+  histogram(name: string, options: HistogramOptions = {}): Histogram {
+    const exp = options.exponential;
+    let boundaries: readonly number[] | null;
+    if (options.boundaries !== undefined) boundaries = options.boundaries;
+    else boundaries = exp === undefined ? DEFAULT_BOUNDARIES : null;
+    if (boundaries !== null) {
+      if (!Array.isArray(boundaries)) throw new TypeError(`histogram ${JSON.stringify(name)}: boundaries must be an array of numbers`);
+      const problem = boundariesProblem(boundaries);
+      if (problem !== null) throw new RangeError(`histogram ${JSON.stringify(name)}: ${problem}`);
+    }
+    let maxSize = 0;
+    let maxScale = EXPONENTIAL_MAX_SCALE;
+    if (exp !== undefined) {
+      maxSize = exp.maxSize ?? EXPONENTIAL_DEFAULT_MAX_SIZE;
+      if (!(Number.isInteger(maxSize) && maxSize >= EXPONENTIAL_MIN_MAX_SIZE)) {
+        throw new RangeError(`histogram ${JSON.stringify(name)}: exponential.maxSize must be an integer >= ${EXPONENTIAL_MIN_MAX_SIZE}, got ${maxSize}`);
+      }
+      maxScale = exp.maxScale ?? EXPONENTIAL_MAX_SCALE;
+      if (!(Number.isInteger(maxScale) && maxScale >= EXPONENTIAL_MIN_SCALE && maxScale <= EXPONENTIAL_MAX_SCALE)) {
+        throw new RangeError(`histogram ${JSON.stringify(name)}: exponential.maxScale must be an integer in ${EXPONENTIAL_MIN_SCALE}..${EXPONENTIAL_MAX_SCALE}, got ${maxScale}`);
+      }
+    }
+    return this.instrument(name, SlotKind.Histogram, options, true, boundaries === null ? null : Object.freeze(boundaries.slice()), maxSize, maxScale);
+  }
+
+  counter(name: string, options: CounterOptions = {}): Counter {
+    return this.instrument(name, SlotKind.Sum, options, options.monotonic ?? true, null, 0, 0);
+  }
+
+  gauge(name: string, options: InstrumentOptions = {}): Gauge {
+    return this.instrument(name, SlotKind.Gauge, options, false, null, 0, 0);
+  }
+
+  private instrument(
+    name: string,
+    kind: SlotKind,
+    options: InstrumentOptions,
+    monotonic: boolean,
+    boundaries: readonly number[] | null,
+    exponentialMaxSize: number,
+    exponentialMaxScale: number,
+  ): InstrumentState {
+    if (typeof name !== "string" || name.length === 0) throw new TypeError(`instrument name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (name.length > MAX_NAME_LENGTH) throw new RangeError(`instrument name ${JSON.stringify(name.slice(0, 40))}... is ${name.length} characters, the limit is ${MAX_NAME_LENGTH}`);
+    const cardinalityLimit = options.cardinalityLimit ?? this.defaultCardinality;
+    if (!(Number.isInteger(cardinalityLimit) && cardinalityLimit >= 1)) {
+      throw new RangeError(`${kindName(kind)} ${JSON.stringify(name)}: cardinalityLimit must be an integer >= 1, got ${cardinalityLimit}`);
+    }
+    const existing = this.instruments.get(name);
+    if (existing !== undefined) {
+      const d = existing.definition;
+      const same =
+        d.kind === kind &&
+        d.monotonic === monotonic &&
+        d.exponentialMaxSize === exponentialMaxSize &&
+        sameBoundaries(d.boundaries, boundaries);
+      if (!same) {
+        throw new TypeError(`instrument ${JSON.stringify(name)} already exists as a ${describe(d)}; asked for a ${describe({ kind, monotonic, boundaries, exponentialMaxSize })}`);
+      }
+      return existing;
+    }
+    const layout =
+      kind === SlotKind.Histogram
+        ? this.core.createLayout({ boundaries: boundaries === null ? null : Float64Array.from(boundaries), exponentialMaxSize, exponentialMaxScale })
+        : -1;
+    const definition: InstrumentDefinition = {
+      name,
+      kind,
+      unit: options.unit ?? "",
+      description: options.description ?? "",
+      monotonic,
+      boundaries,
+      exponentialMaxSize,
+      exponentialMaxScale,
+      cardinalityLimit,
+      layout,
+    };
+    const instrument = new InstrumentState(definition, this);
+    this.instruments.set(name, instrument);
+    return instrument;
+  }
+
+  // SeriesFactory
+
+  createSeries(instrument: InstrumentState, attributes: Attributes, key: string, isOverflow: boolean): Series {
+    const d = instrument.definition;
+    const slot = this.core.allocSlot(d.kind, d.layout);
+    this.seriesTotal++;
+    return new Series(this.core, slot, attributes, key, this.now(), instrument, {
+      kind: d.kind,
+      layout: d.layout,
+      refuseNegative: d.kind === SlotKind.Sum && d.monotonic,
+      isOverflow,
+    });
+  }
+
+  refuseInput(instrument: InstrumentState, problem: string, points: number): void {
+    this.refusedInputPoints += points;
+    this.onInputRefused?.(instrument.name, problem, points);
+  }
+
+  rejectValues(count: number): void {
+    this.rejected += count;
+  }
+
+  // Readers
+
+  collect(options: { temporality?: Temporality } = {}): ResourceMetrics {
+    return this.defaultReader(options.temporality ?? "cumulative").collect();
+  }
+
+  get metricProducer(): MetricProducer {
+    return this.defaultReader("cumulative").metricProducer;
+  }
+
+  private defaultReader(temporality: Temporality): ReaderState {
+    if (temporality !== "delta" && temporality !== "cumulative") {
+      throw new TypeError(`temporality must be "delta" or "cumulative", got ${JSON.stringify(temporality)}`);
+    }
+    let r = this.defaultReaders[temporality];
+    if (r === undefined) {
+      r = this.createReader(temporality);
+      this.defaultReaders[temporality] = r;
+    }
+    return r;
+  }
+
+  createReader(temporality: Temporality): ReaderState {
+    if (temporality !== "delta" && temporality !== "cumulative") {
+      throw new TypeError(`temporality must be "delta" or "cumulative", got ${JSON.stringify(temporality)}`);
+    }
+    let id = this.readers.findIndex((r) => r.closed);
+    const reader = new ReaderState(id < 0 ? this.readers.length : id, temporality, this.now(), this);
+    if (id < 0) this.readers.push(reader);
+    else this.readers[id] = reader;
+    return reader;
+  }
+
+  closeReader(reader: ReaderState): void {
+    for (const s of this.allSeries()) {
+      const slot = s.readerSlots[reader.id];
+      if (slot !== undefined && slot >= 0) this.core.freeSlot(slot);
+      s.readerSlots[reader.id] = -1;
+      s.pending[reader.id] = false;
+    }
+    if (this.defaultReaders.delta === reader) this.defaultReaders.delta = undefined;
+    if (this.defaultReaders.cumulative === reader) this.defaultReaders.cumulative = undefined;
+  }
+
+  readSeries(reader: ReaderState): SeriesSnapshot[] {
+    const now = this.now();
+    const delta = reader.temporality === "delta";
+    const out: SeriesSnapshot[] = [];
+    const id = reader.id;
+    for (const instrument of this.instruments.values()) {
+      for (const s of instrumentSeries(instrument)) {
+        this.drain(s, now);
+        const slot = s.readerSlots[id];
+        if (slot === undefined || slot < 0) continue;
+        if (delta && !s.pending[id]) continue;
+        const state = this.core.snapshot(slot, delta);
+        s.pending[id] = false;
+        if (state.stats.count === 0) continue;
+        out.push({
+          instrument,
+          attributes: s.attributes,
+          startTimeMs: delta ? Math.max(reader.lastReadMs, Math.min(s.createdMs, now)) : s.createdMs,
+          endTimeMs: now,
+          state,
+        });
+      }
+    }
+    reader.lastReadMs = now;
+    return out;
+  }
+
+  /** Moves a series' live data into every open reader's slot (no-op without readers or data). */
+  private drain(s: Series, now: number): void {
+    if (!s.touched) return;
+    let open = 0;
+    for (const r of this.readers) {
+      if (r.closed) continue;
+      open++;
+      let slot = s.readerSlots[r.id];
+      if (slot === undefined || slot < 0) {
+        slot = this.core.allocSlot(s.kind, s.layout);
+        s.readerSlots[r.id] = slot;
+      }
+      this.core.mergeSlot(slot, s.slot);
+      s.pending[r.id] = true;
+    }
+    if (open === 0) return;
+    const live = this.core.snapshot(s.slot, true);
+    this.rejected += live.rejected;
+    s.touched = false;
+    s.lastActiveMs = now;
+  }
+
+  toResourceMetrics(snapshots: SeriesSnapshot[], temporality: Temporality): ResourceMetrics {
+    return toResourceMetrics(snapshots, temporality, this.resource, this.scope);
+  }
+
+  expireIdle(idleMs: number): number {
+    if (!(idleMs >= 0)) throw new RangeError(`idleMs must be >= 0, got ${idleMs}`);
+    const now = this.now();
+    let removed = 0;
+    for (const instrument of this.instruments.values()) {
+      for (const [key, s] of instrument.series) {
+        if (s.touched || now - s.lastActiveMs < idleMs) continue;
+        if (s.pending.some((p, id) => p && this.readers[id]?.temporality === "delta" && !this.readers[id].closed)) continue;
+        this.freeSeries(s);
+        instrument.series.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  private freeSeries(s: Series): void {
+    this.core.freeSlot(s.slot);
+    for (const slot of s.readerSlots) if (slot !== undefined && slot >= 0) this.core.freeSlot(slot);
+    this.seriesTotal--;
+  }
+
+  stats(): AggregatorStats {
+    let overflowPoints = 0;
+    for (const i of this.instruments.values()) overflowPoints += i.overflowCount;
+    return {
+      instruments: this.instruments.size,
+      series: this.seriesTotal,
+      overflowPoints,
+      rejectedValues: this.rejected + this.refusedInputPoints,
+      engineBytes: this.core.memoryBytes(),
+    };
+  }
+
+  private *allSeries(): Generator<Series> {
+    for (const instrument of this.instruments.values()) yield* instrumentSeries(instrument);
+  }
+}
+
+function* instrumentSeries(instrument: InstrumentState): Generator<Series> {
+  yield* instrument.series.values();
+  if (instrument.overflowSeries !== null) yield instrument.overflowSeries;
+}
+
+function sameBoundaries(a: readonly number[] | null, b: readonly number[] | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function describe(d: { kind: SlotKind; monotonic: boolean; boundaries: readonly number[] | null; exponentialMaxSize: number }): string {
+  if (d.kind === SlotKind.Sum) return d.monotonic ? "counter" : "up-down counter";
+  if (d.kind === SlotKind.Gauge) return "gauge";
+  const parts: string[] = [];
+  if (d.boundaries !== null) parts.push(`boundaries [${d.boundaries.join(", ")}]`);
+  if (d.exponentialMaxSize > 0) parts.push(`exponential maxSize ${d.exponentialMaxSize}`);
+  return `histogram with ${parts.join(" and ")}`;
+}

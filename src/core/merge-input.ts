@@ -1,0 +1,133 @@
+/**
+ * Checks pre-aggregated inputs at the facade's edge and fills in what the engines require
+ * (finite min and max, estimated from the bucket bounds when the source did not send them).
+ */
+import type { ExplicitHistogramInput, ExponentialHistogramInput, StatisticSet } from "./types.ts";
+
+/** Why an input was refused; null when it is usable. */
+export type InputProblem = string | null;
+
+export function explicitInputProblem(input: ExplicitHistogramInput): InputProblem {
+  const nb = input.boundaries.length;
+  if (input.bucketCounts.length !== nb + 1) {
+    return `bucketCounts has ${input.bucketCounts.length} entries, expected boundaries.length + 1 = ${nb + 1}`;
+  }
+  for (let i = 0; i < nb; i++) {
+    const b = input.boundaries[i];
+    if (!Number.isFinite(b) || (i > 0 && b <= input.boundaries[i - 1])) return `boundaries[${i}] = ${b} is not finite and increasing`;
+  }
+  let total = 0;
+  for (let i = 0; i <= nb; i++) {
+    const c = input.bucketCounts[i];
+    if (!(c >= 0) || !Number.isFinite(c)) return `bucketCounts[${i}] = ${c} is not a finite count`;
+    total += c;
+  }
+  return countSumProblem(input.count, input.sum, total);
+}
+
+export function exponentialInputProblem(input: ExponentialHistogramInput): InputProblem {
+  if (!Number.isInteger(input.scale) || input.scale < -10 || input.scale > 20) return `scale ${input.scale} is outside -10..20`;
+  let total = input.zeroCount;
+  if (!(total >= 0)) return `zeroCount ${input.zeroCount} is not a count`;
+  for (const [name, range] of [["positive", input.positive], ["negative", input.negative]] as const) {
+    if (!Number.isInteger(range.offset)) return `${name}.offset ${range.offset} is not an integer`;
+    for (let i = 0; i < range.counts.length; i++) {
+      const c = range.counts[i];
+      if (!(c >= 0) || !Number.isFinite(c)) return `${name}.counts[${i}] = ${c} is not a finite count`;
+      total += c;
+    }
+  }
+  return countSumProblem(input.count, input.sum, total);
+}
+
+export function statisticsProblem(stats: StatisticSet): InputProblem {
+  if (!(stats.count >= 0) || !Number.isFinite(stats.count)) return `count ${stats.count} is not a finite count`;
+  if (!Number.isFinite(stats.sum)) return `sum ${stats.sum} is not finite`;
+  if (stats.count > 0 && Number.isFinite(stats.min) && Number.isFinite(stats.max) && stats.min > stats.max) {
+    return `min ${stats.min} > max ${stats.max}`;
+  }
+  return null;
+}
+
+function countSumProblem(count: number, sum: number, bucketTotal: number): InputProblem {
+  if (!(count >= 0) || !Number.isFinite(count)) return `count ${count} is not a finite count`;
+  if (count !== bucketTotal) return `count ${count} differs from the bucket total ${bucketTotal}`;
+  if (!Number.isFinite(sum)) return `sum ${sum} is not finite`;
+  return null;
+}
+
+/** min/max for an explicit histogram input: the given ones when finite, else the bucket bounds. */
+export function withExplicitBounds(input: ExplicitHistogramInput): ExplicitHistogramInput {
+  if (Number.isFinite(input.min) && Number.isFinite(input.max)) return input;
+  const b = input.boundaries;
+  const nb = b.length;
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i <= nb; i++) {
+    if (input.bucketCounts[i] > 0) {
+      if (lo < 0) lo = i;
+      hi = i;
+    }
+  }
+  let min = input.min;
+  let max = input.max;
+  if (lo < 0) {
+    min = 0;
+    max = 0;
+  } else if (nb === 0) {
+    const mean = input.count > 0 ? input.sum / input.count : 0;
+    if (!Number.isFinite(min)) min = mean;
+    if (!Number.isFinite(max)) max = mean;
+  } else {
+    if (!Number.isFinite(min)) min = lo === 0 ? b[0] : b[lo - 1];
+    if (!Number.isFinite(max)) max = hi === nb ? b[nb - 1] : b[hi];
+  }
+  if (min > max) min = max;
+  return { boundaries: input.boundaries, bucketCounts: input.bucketCounts, count: input.count, sum: input.sum, min, max };
+}
+
+/** min/max for an exponential input: the given ones when finite, else the bucket bounds. */
+export function withExponentialBounds(input: ExponentialHistogramInput): ExponentialHistogramInput {
+  if (Number.isFinite(input.min) && Number.isFinite(input.max)) return input;
+  const base = Math.pow(2, Math.pow(2, -input.scale));
+  const p = nonEmptyRange(input.positive.counts);
+  const n = nonEmptyRange(input.negative.counts);
+  let lowest = Infinity;
+  let highest = -Infinity;
+  if (n !== null) {
+    lowest = -Math.pow(base, input.negative.offset + n[1] + 1);
+    highest = -Math.pow(base, input.negative.offset + n[0]);
+  }
+  if (input.zeroCount > 0) {
+    lowest = Math.min(lowest, 0);
+    highest = Math.max(highest, 0);
+  }
+  if (p !== null) {
+    lowest = Math.min(lowest, Math.pow(base, input.positive.offset + p[0]));
+    highest = Math.max(highest, Math.pow(base, input.positive.offset + p[1] + 1));
+  }
+  if (!Number.isFinite(lowest)) lowest = lowest < 0 ? -Number.MAX_VALUE : 0;
+  if (!Number.isFinite(highest)) highest = highest > 0 ? Number.MAX_VALUE : 0;
+  const min = Number.isFinite(input.min) ? input.min : lowest;
+  const max = Number.isFinite(input.max) ? input.max : highest;
+  return { ...input, min: Math.min(min, max), max };
+}
+
+function nonEmptyRange(counts: readonly number[]): [number, number] | null {
+  let lo = -1;
+  let hi = -1;
+  for (let i = 0; i < counts.length; i++) {
+    if (counts[i] > 0) {
+      if (lo < 0) lo = i;
+      hi = i;
+    }
+  }
+  return lo < 0 ? null : [lo, hi];
+}
+
+/** A statistic set with a usable min/max (count 0 sets are passed through). */
+export function withStatisticBounds(stats: StatisticSet): StatisticSet {
+  if (stats.count === 0 || (Number.isFinite(stats.min) && Number.isFinite(stats.max))) return stats;
+  const mean = stats.sum / stats.count;
+  return { count: stats.count, sum: stats.sum, min: Number.isFinite(stats.min) ? stats.min : mean, max: Number.isFinite(stats.max) ? stats.max : mean };
+}

@@ -1,0 +1,131 @@
+/**
+ * One series of one instrument: its live accumulator slot and, per reader, the slot that reader
+ * drains into. Recording touches only the live slot and a dirty flag.
+ */
+import type { Attributes } from "@opentelemetry/api";
+import type { BoundSeries } from "./api.ts";
+import type {
+  AggregationEngine,
+  ExplicitHistogramInput,
+  ExponentialHistogramInput,
+  SlotKind,
+  StatisticSet,
+} from "./types.ts";
+
+/**
+ * The instrument side of a series: facade-level refusals (negative increments on monotonic
+ * counters), overflow accounting, and the checks a pre-aggregated input passes before the engine.
+ */
+export interface SeriesOwner {
+  rejectValues(count: number): void;
+  countOverflow(points: number): void;
+  explicit(series: Series, input: ExplicitHistogramInput): ExplicitHistogramInput | null;
+  exponential(series: Series, input: ExponentialHistogramInput): ExponentialHistogramInput | null;
+  statistics(series: Series, stats: StatisticSet): StatisticSet | null;
+}
+
+export class Series implements BoundSeries {
+  readonly attributes: Attributes;
+  readonly key: string;
+  /** Live accumulator: everything recorded since the last drain. */
+  readonly slot: number;
+  /** Slot per reader id (-1: not allocated yet). */
+  readonly readerSlots: number[] = [];
+  /** Per reader id: the reader's slot holds data it has not read yet (delta readers). */
+  readonly pending: boolean[] = [];
+  /** Something was recorded since the last drain. */
+  touched = false;
+  readonly createdMs: number;
+  lastActiveMs: number;
+  readonly isOverflow: boolean;
+  /** Slot kind and engine layout, for allocating reader slots of the same shape. */
+  readonly kind: SlotKind;
+  readonly layout: number;
+  private readonly engine: AggregationEngine;
+  private readonly refuseNegative: boolean;
+  private readonly owner: SeriesOwner;
+
+  constructor(
+    engine: AggregationEngine,
+    slot: number,
+    attributes: Attributes,
+    key: string,
+    nowMs: number,
+    owner: SeriesOwner,
+    options: { kind: SlotKind; layout: number; refuseNegative: boolean; isOverflow: boolean },
+  ) {
+    this.kind = options.kind;
+    this.layout = options.layout;
+    this.engine = engine;
+    this.slot = slot;
+    this.attributes = attributes;
+    this.key = key;
+    this.createdMs = nowMs;
+    this.lastActiveMs = nowMs;
+    this.refuseNegative = options.refuseNegative;
+    this.isOverflow = options.isOverflow;
+    this.owner = owner;
+  }
+
+  record(value: number): void {
+    if (this.refuseNegative && value < 0) {
+      this.owner.rejectValues(1);
+      return;
+    }
+    if (this.isOverflow) this.owner.countOverflow(1);
+    this.touched = true;
+    this.engine.record(this.slot, value);
+  }
+
+  recordBatch(values: Float64Array, start = 0, end = values.length): void {
+    if (end <= start) return;
+    if (this.refuseNegative) {
+      for (let i = start; i < end; i++) {
+        if (values[i] < 0) {
+          this.recordMonotonicSlow(values, start, end);
+          return;
+        }
+      }
+    }
+    if (this.isOverflow) this.owner.countOverflow(end - start);
+    this.touched = true;
+    this.engine.recordBatch(this.slot, values, start, end);
+  }
+
+  /** A batch with negative increments: record the valid runs, refuse the rest. */
+  private recordMonotonicSlow(values: Float64Array, start: number, end: number): void {
+    let runStart = start;
+    for (let i = start; i <= end; i++) {
+      if (i === end || values[i] < 0) {
+        if (i > runStart) {
+          if (this.isOverflow) this.owner.countOverflow(i - runStart);
+          this.touched = true;
+          this.engine.recordBatch(this.slot, values, runStart, i);
+        }
+        if (i < end) this.owner.rejectValues(1);
+        runStart = i + 1;
+      }
+    }
+  }
+
+  mergeExplicit(input: ExplicitHistogramInput): void {
+    const checked = this.owner.explicit(this, input);
+    if (checked === null) return;
+    this.touched = true;
+    this.engine.mergeExplicit(this.slot, checked);
+  }
+
+  mergeExponential(input: ExponentialHistogramInput): void {
+    const checked = this.owner.exponential(this, input);
+    if (checked === null) return;
+    this.touched = true;
+    this.engine.mergeExponential(this.slot, checked);
+  }
+
+  mergeStatistics(stats: StatisticSet): void {
+    const checked = this.owner.statistics(this, stats);
+    if (checked === null) return;
+    this.touched = true;
+    this.engine.mergeStatistics(this.slot, checked);
+  }
+}

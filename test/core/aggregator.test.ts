@@ -1,0 +1,287 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DataPointType, type HistogramMetricData, type MetricData, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import { createAggregator, exponentialBuckets, OVERFLOW_ATTRIBUTE, type Aggregator } from "../../src/index.ts";
+
+const ENGINES = ["js", "wasm"] as const;
+
+function metric(rm: ResourceMetrics, name: string): MetricData {
+  const found = rm.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
+  assert.ok(found, `metric ${name} not collected`);
+  return found;
+}
+
+function clockAt(start: number): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => { t += ms; } };
+}
+
+for (const engine of ENGINES) {
+  describe(`Aggregator (${engine} engine)`, () => {
+    const make = (opts: Parameters<typeof createAggregator>[0] = {}): Promise<Aggregator> => createAggregator({ engine, ...opts });
+
+    describe("histogram", () => {
+      it("counts each value in the first bucket whose bound is >= the value, attributes in any key order", async () => {
+        const agg = await make();
+        const h = agg.histogram("inference_duration", { unit: "s", boundaries: [0.01, 0.1, 1] });
+        h.record(0.01, { model: "mnist", version: "2" });
+        h.record(0.05, { version: "2", model: "mnist" });
+        h.record(5, { model: "mnist", version: "2" });
+        const m = metric(agg.collect(), "inference_duration") as HistogramMetricData;
+        assert.equal(m.dataPointType, DataPointType.HISTOGRAM);
+        assert.equal(m.dataPoints.length, 1);
+        const p = m.dataPoints[0];
+        assert.deepEqual(p.attributes, { model: "mnist", version: "2" });
+        assert.deepEqual(p.value.buckets.counts, [1, 1, 0, 1]);
+        assert.equal(p.value.count, 3);
+        assert.equal(p.value.sum, 5.06);
+        assert.equal(p.value.min, 0.01);
+        assert.equal(p.value.max, 5);
+        assert.equal(m.descriptor.unit, "s");
+      });
+
+      it("records through bound series and batches into the same series", async () => {
+        const agg = await make();
+        const h = agg.histogram("latency", { boundaries: exponentialBuckets(0.001, 1.5, 10) });
+        const series = h.bind({ model: "mnist" });
+        series.record(0.013);
+        series.recordBatch(new Float64Array([0.001, 0.002, 100]));
+        series.recordBatch(new Float64Array([7, 0.5, 9]), 1, 2);
+        h.record(0.004, { model: "mnist" });
+        const p = (metric(agg.collect(), "latency") as HistogramMetricData).dataPoints[0];
+        assert.equal(p.value.count, 6);
+        assert.equal(p.value.min, 0.001);
+        assert.equal(p.value.max, 100);
+      });
+
+      it("refuses NaN and infinities without counting them", async () => {
+        const agg = await make();
+        const h = agg.histogram("h", { boundaries: [1] });
+        h.record(Number.NaN);
+        h.record(Number.POSITIVE_INFINITY);
+        h.record(Number.NEGATIVE_INFINITY);
+        h.record(0.5);
+        const p = (metric(agg.collect(), "h") as HistogramMetricData).dataPoints[0];
+        assert.equal(p.value.count, 1);
+        assert.deepEqual(p.value.buckets.counts, [1, 0]);
+        assert.equal(agg.stats().rejectedValues, 3);
+      });
+
+      it("reports an exponential-only histogram as an exponential histogram", async () => {
+        const agg = await make();
+        const h = agg.histogram("exp", { exponential: { maxSize: 160 } });
+        for (const v of [1, 2, 4, 8]) h.record(v);
+        const m = metric(agg.collect(), "exp");
+        assert.equal(m.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+        if (m.dataPointType !== DataPointType.EXPONENTIAL_HISTOGRAM) return;
+        const v = m.dataPoints[0].value;
+        assert.equal(v.count, 4);
+        assert.equal(v.sum, 15);
+        assert.equal(v.positive.bucketCounts.reduce((a, b) => a + b, 0), 4);
+      });
+
+      it("throws at construction for unsorted, duplicate or non-finite boundaries and empty names", async () => {
+        const agg = await make();
+        assert.throws(() => agg.histogram("a", { boundaries: [1, 0.5] }), /increasing: \[0\] = 1 > \[1\] = 0.5/);
+        assert.throws(() => agg.histogram("b", { boundaries: [1, 1] }), /\[1\] = 1 duplicates/);
+        assert.throws(() => agg.histogram("c", { boundaries: [1, Number.POSITIVE_INFINITY] }), /\[1\] must be a finite number, got Infinity/);
+        assert.throws(() => agg.histogram("d", { boundaries: [Number.NaN] }), /got NaN/);
+        assert.throws(() => agg.histogram(""), /non-empty string, got ""/);
+        assert.throws(() => agg.histogram("e", { exponential: { maxSize: 1 } }), /maxSize must be an integer >= 2, got 1/);
+      });
+
+      it("returns the same instrument for the same name and throws for a conflicting kind", async () => {
+        const agg = await make();
+        const a = agg.histogram("x", { boundaries: [1, 2] });
+        assert.equal(agg.histogram("x", { boundaries: [1, 2] }), a);
+        assert.throws(() => agg.counter("x"), /already exists as a histogram with boundaries \[1, 2\]; asked for a counter/);
+        assert.throws(() => agg.histogram("x", { boundaries: [1, 3] }), /already exists/);
+      });
+    });
+
+    describe("counter", () => {
+      it("adds increments per series and refuses negative ones on a monotonic counter", async () => {
+        const agg = await make();
+        const c = agg.counter("requests");
+        c.add(1, { code: "200" });
+        c.add(2, { code: "200" });
+        c.add(-5, { code: "200" });
+        c.add(1, { code: "500" });
+        const m = metric(agg.collect(), "requests");
+        assert.equal(m.dataPointType, DataPointType.SUM);
+        if (m.dataPointType !== DataPointType.SUM) return;
+        assert.equal(m.isMonotonic, true);
+        const byCode = Object.fromEntries(m.dataPoints.map((p) => [p.attributes.code, p.value]));
+        assert.deepEqual(byCode, { "200": 3, "500": 1 });
+        assert.equal(agg.stats().rejectedValues, 1);
+      });
+
+      it("accepts negative increments on an up-down counter", async () => {
+        const agg = await make();
+        const c = agg.counter("inflight", { monotonic: false });
+        c.add(3);
+        c.add(-2);
+        const m = metric(agg.collect(), "inflight");
+        assert.ok(m.dataPointType === DataPointType.SUM && !m.isMonotonic);
+        assert.equal(m.dataPoints[0].value, 1);
+      });
+
+      it("records the valid runs of a batch with negative increments and refuses the rest", async () => {
+        const agg = await make();
+        const s = agg.counter("c").bind();
+        s.recordBatch(new Float64Array([1, -1, 2, 3, -4, 5]));
+        assert.equal(metric(agg.collect(), "c").dataPoints[0].value, 11);
+        assert.equal(agg.stats().rejectedValues, 2);
+      });
+    });
+
+    describe("gauge", () => {
+      it("reports the last value", async () => {
+        const agg = await make();
+        const g = agg.gauge("queue_depth");
+        g.record(7);
+        g.record(3);
+        const m = metric(agg.collect(), "queue_depth");
+        assert.equal(m.dataPointType, DataPointType.GAUGE);
+        assert.equal(m.dataPoints[0].value, 3);
+      });
+    });
+
+    describe("collect", () => {
+      it("delta collects return only what arrived since the previous delta collect", async () => {
+        const agg = await make();
+        const c = agg.counter("n");
+        c.add(5);
+        assert.equal(metric(agg.collect({ temporality: "delta" }), "n").dataPoints[0].value, 5);
+        assert.equal(agg.collect({ temporality: "delta" }).scopeMetrics[0].metrics.length, 0);
+        c.add(2);
+        assert.equal(metric(agg.collect({ temporality: "delta" }), "n").dataPoints[0].value, 2);
+      });
+
+      it("delta and cumulative readers see every point without taking from each other", async () => {
+        const agg = await make();
+        const cumulative = agg.createReader("cumulative");
+        const delta = agg.createReader("delta");
+        const h = agg.histogram("h", { boundaries: [1, 10] });
+        h.record(0.5);
+        assert.equal((metric(cumulative.collect(), "h") as HistogramMetricData).dataPoints[0].value.count, 1);
+        h.record(5);
+        const d = metric(delta.collect(), "h") as HistogramMetricData;
+        assert.deepEqual(d.dataPoints[0].value.buckets.counts, [1, 1, 0]);
+        h.record(50);
+        const c = metric(cumulative.collect(), "h") as HistogramMetricData;
+        assert.deepEqual(c.dataPoints[0].value.buckets.counts, [1, 1, 1]);
+        const d2 = metric(delta.collect(), "h") as HistogramMetricData;
+        assert.deepEqual(d2.dataPoints[0].value.buckets.counts, [0, 0, 1]);
+      });
+
+      it("stamps delta points with the previous read as start and cumulative points with the series' creation", async () => {
+        const clock = clockAt(1_700_000_000_000);
+        const agg = await make({ now: clock.now });
+        const delta = agg.createReader("delta");
+        const cumulative = agg.createReader("cumulative");
+        clock.advance(1000);
+        agg.counter("n").add(1);
+        clock.advance(1000);
+        const [d] = delta.read();
+        assert.equal(d.startTimeMs, 1_700_000_001_000);
+        assert.equal(d.endTimeMs, 1_700_000_002_000);
+        clock.advance(1000);
+        agg.counter("n").add(1);
+        clock.advance(1000);
+        const [c] = cumulative.read();
+        assert.equal(c.startTimeMs, 1_700_000_001_000);
+        assert.equal(c.state.stats.sum, 2);
+        const [d2] = delta.read();
+        assert.equal(d2.startTimeMs, 1_700_000_002_000);
+        assert.equal(d2.state.stats.sum, 1);
+      });
+
+      it("exposes an OpenTelemetry MetricProducer with the cumulative state", async () => {
+        const agg = await make();
+        agg.counter("n").add(4);
+        const { resourceMetrics, errors } = await agg.metricProducer.collect();
+        assert.deepEqual(errors, []);
+        assert.equal(metric(resourceMetrics, "n").dataPoints[0].value, 4);
+      });
+    });
+
+    describe("cardinality budget", () => {
+      it("sends points beyond the budget to one overflow series and counts them", async () => {
+        const agg = await make();
+        const c = agg.counter("c", { cardinalityLimit: 2 });
+        c.add(1, { id: "a" });
+        c.add(1, { id: "b" });
+        c.add(1, { id: "c" });
+        c.add(1, { id: "d" });
+        c.add(1, { id: "a" });
+        assert.equal(c.overflowCount, 2);
+        const points = metric(agg.collect(), "c").dataPoints;
+        const overflow = points.find((p) => p.attributes[OVERFLOW_ATTRIBUTE] === true);
+        assert.ok(overflow);
+        assert.equal(overflow.value, 2);
+        assert.equal(points.length, 3);
+        assert.equal(agg.stats().overflowPoints, 2);
+      });
+
+      it("defaults to 2000 series per instrument", async () => {
+        const agg = await make();
+        const c = agg.counter("c");
+        for (let i = 0; i < 2001; i++) c.add(1, { i });
+        assert.equal(c.overflowCount, 1);
+      });
+    });
+
+    describe("merge inputs", () => {
+      it("adds a pre-aggregated histogram with the same boundaries and estimates a missing min/max", async () => {
+        const agg = await make();
+        const s = agg.histogram("h", { boundaries: [1, 2, 4] }).bind();
+        s.mergeExplicit({ boundaries: [1, 2, 4], bucketCounts: [1, 2, 3, 4], count: 10, sum: 30, min: Number.NaN, max: Number.NaN });
+        const p = (metric(agg.collect(), "h") as HistogramMetricData).dataPoints[0].value;
+        assert.deepEqual(p.buckets.counts, [1, 2, 3, 4]);
+        assert.equal(p.count, 10);
+        assert.equal(p.sum, 30);
+        assert.equal(p.min, 1);
+        assert.equal(p.max, 4);
+      });
+
+      it("refuses inputs whose counts do not add up, counting the points", async () => {
+        const agg = await make();
+        const s = agg.histogram("h", { boundaries: [1] }).bind();
+        s.mergeExplicit({ boundaries: [1], bucketCounts: [1, 1], count: 5, sum: 1, min: 0, max: 2 });
+        assert.equal(agg.stats().rejectedValues, 5);
+        assert.equal(agg.collect().scopeMetrics[0].metrics.length, 0);
+      });
+
+      it("adds statistic sets to counters and refuses negative sums on monotonic ones", async () => {
+        const agg = await make();
+        const s = agg.counter("c").bind();
+        s.mergeStatistics({ count: 3, sum: 9, min: 1, max: 5 });
+        s.mergeStatistics({ count: 1, sum: -1, min: -1, max: -1 });
+        assert.equal(metric(agg.collect(), "c").dataPoints[0].value, 9);
+      });
+    });
+
+    describe("expireIdle", () => {
+      it("drops series idle for longer than the limit once readers have consumed them", async () => {
+        const clock = clockAt(0);
+        const agg = await make({ now: clock.now });
+        const reader = agg.createReader("delta");
+        const c = agg.counter("c");
+        c.add(1, { id: "old" });
+        clock.advance(10);
+        assert.equal(agg.expireIdle(5), 0, "unread data is kept");
+        reader.read();
+        clock.advance(1000);
+        c.add(1, { id: "new" });
+        reader.read();
+        assert.equal(agg.expireIdle(500), 1);
+        assert.equal(agg.stats().series, 1);
+        c.add(1, { id: "old" });
+        const again = reader.read();
+        assert.equal(again.length, 1, "a recreated series starts afresh");
+        assert.deepEqual([again[0].attributes, again[0].state.stats.sum], [{ id: "old" }, 1]);
+      });
+    });
+  });
+}
