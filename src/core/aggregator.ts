@@ -287,7 +287,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
         if (s.touched || now - s.lastActiveMs < idleMs) continue;
         if (s.pending.some((p, id) => p && this.readers[id]?.temporality === "delta" && !this.readers[id].closed)) continue;
         this.freeSeries(s);
-        instrument.series.delete(key);
+        instrument.forget(key);
         removed++;
       }
     }

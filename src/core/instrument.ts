@@ -5,6 +5,7 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import type { BoundSeries, Counter, Gauge, Histogram } from "./api.ts";
+import { AttributeTrie } from "./attribute-trie.ts";
 import { attributesKey, normalizeAttributes } from "./attributes-key.ts";
 import {
   explicitInputProblem,
@@ -60,6 +61,8 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
   readonly series = new Map<string, Series>();
   overflowSeries: Series | null = null;
   private overflowPoints = 0;
+  /** Fast path from attribute objects to series; holds series within the budget only. */
+  private readonly byObject: AttributeTrie<Series>;
   private readonly store: SeriesFactory;
 
   constructor(definition: InstrumentDefinition, store: SeriesFactory) {
@@ -71,6 +74,7 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
     this.monotonic = definition.monotonic;
     this.boundaries = definition.boundaries;
     this.store = store;
+    this.byObject = new AttributeTrie(definition.cardinalityLimit * 2);
   }
 
   get overflowCount(): number {
@@ -88,10 +92,18 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
 
   /** The series for `attributes`, created within the budget, else the overflow series. */
   resolve(attributes: Attributes | undefined): Series {
+    const fast = this.byObject.get(attributes);
+    if (fast !== undefined) return fast;
     const key = attributesKey(attributes);
-    const found = this.series.get(key);
-    if (found !== undefined) return found;
-    return this.createOrOverflow(attributes, key);
+    let found = this.series.get(key);
+    if (found === undefined) found = this.createOrOverflow(attributes, key);
+    if (!found.isOverflow) this.byObject.set(attributes, found);
+    return found;
+  }
+
+  /** Removes a series from the lookups (the store frees its slots). */
+  forget(key: string): void {
+    if (this.series.delete(key)) this.byObject.clear();
   }
 
   /** The series for a precomputed canonical key (decoders intern keys); `attributes` used on creation. */

@@ -6,13 +6,14 @@ import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { createAggregator, exponentialBuckets, type Aggregator } from "../../src/index.ts";
 
-/** Parses Prometheus text exposition into `name{labels} -> value`. */
+/** Parses Prometheus text exposition into `name{labels} -> value`, leaving out the exporter's scope label. */
 function parseExposition(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const line of text.split("\n")) {
     if (line === "" || line.startsWith("#")) continue;
     const at = line.lastIndexOf(" ");
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+    const series = line.slice(0, at).replace(/,?otel_scope_name="[^"]*"/, "").replace("{,", "{").replace("{}", "");
+    out.set(series, Number(line.slice(at + 1)));
   }
   return out;
 }
@@ -52,10 +53,10 @@ describe("Aggregator.metricProducer behind an OpenTelemetry MeterProvider with a
     for (let i = 0; i <= boundaries.length; i++) {
       const le = i < boundaries.length ? String(boundaries[i]) : "+Inf";
       cumulative += values.filter((v) => (i < boundaries.length ? v <= boundaries[i] && (i === 0 || v > boundaries[i - 1]) : v > boundaries[boundaries.length - 1])).length;
-      assert.equal(scraped.get(`inference_duration_seconds_bucket{model="mnist",le="${le}"}`), cumulative, `bucket le=${le}\n${text}`);
+      assert.equal(scraped.get(`inference_duration_bucket{model="mnist",le="${le}"}`), cumulative, `bucket le=${le}\n${text}`);
     }
-    assert.equal(scraped.get('inference_duration_seconds_count{model="mnist"}'), values.length);
-    const sum = scraped.get('inference_duration_seconds_sum{model="mnist"}') ?? Number.NaN;
+    assert.equal(scraped.get('inference_duration_count{model="mnist"}'), values.length);
+    const sum = scraped.get('inference_duration_sum{model="mnist"}') ?? Number.NaN;
     assert.ok(Math.abs(sum - values.reduce((a, b) => a + b, 0)) < 1e-12, `sum ${sum}`);
     assert.equal(scraped.get('requests_total{code="200"}'), 3);
     assert.equal(scraped.get("statset_self_test_total"), 1);
