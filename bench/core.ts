@@ -2,7 +2,9 @@
  * bench:core — per-observation cost of statset's engines against the anchors, in one run.
  * Usage: npm run bench:core [-- --json FILE] [-- --quick]
  */
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { metrics as otelApi } from "@opentelemetry/api";
 import { AggregationType, InstrumentType, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import * as hdr from "hdr-histogram-js";
@@ -92,25 +94,15 @@ for (const engine of ["js", "wasm"] as const) {
   agg.collect();
 }
 
-// Memory: 100k series of a histogram with 16 boundaries plus a 160-bucket exponential histogram.
+// Memory: 100k series of a histogram with 16 boundaries plus a 160-bucket exponential histogram,
+// each engine in a fresh child process so earlier cases leave nothing on the heap.
 const memory: Record<string, number> = {};
 for (const engine of ["js", "wasm"] as const) {
-  const SERIES = 100_000;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const agg = await createAggregator({ engine, cardinalityLimit: SERIES });
-  const engineBefore = agg.stats().engineBytes;
-  const h = agg.histogram("mem", { boundaries: BOUNDARIES, exponential: { maxSize: 160 } });
-  const sample = values.subarray(0, 200);
-  for (let i = 0; i < SERIES; i++) h.bind({ series: i }).recordBatch(sample);
-  gc?.();
-  const heapAfter = process.memoryUsage().heapUsed;
-  const engineBytes = agg.stats().engineBytes - engineBefore;
-  const bytes = (heapAfter - heapBefore + (engine === "wasm" ? engineBytes : 0)) / SERIES;
-  memory[engine] = bytes;
-  console.error(`  statset ${engine} memory: ${bytes.toFixed(0)} bytes/series (engine ${(engineBytes / SERIES).toFixed(0)}, JS heap ${((heapAfter - heapBefore) / SERIES).toFixed(0)})`);
-  if (agg.stats().series !== SERIES) throw new Error(`expected ${SERIES} series, got ${agg.stats().series}`);
+  const child = spawnSync(process.execPath, ["--expose-gc", fileURLToPath(new URL("./core-memory.ts", import.meta.url)), engine], { encoding: "utf8" });
+  if (child.status !== 0) throw new Error(`memory child (${engine}) failed: ${child.stderr}`);
+  const r = JSON.parse(child.stdout.trim()) as { bytesPerSeries: number; engineBytesPerSeries: number };
+  memory[engine] = r.bytesPerSeries;
+  console.error(`  statset ${engine} memory: ${r.bytesPerSeries.toFixed(0)} bytes/series (engine ${r.engineBytesPerSeries.toFixed(0)})`);
 }
 
 const otel = rows[0].nsPerObservation;

@@ -216,10 +216,9 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
 
   closeReader(reader: ReaderState): void {
     for (const s of this.allSeries()) {
-      const slot = s.readerSlots[reader.id];
-      if (slot !== undefined && slot >= 0) this.core.freeSlot(slot);
-      s.readerSlots[reader.id] = -1;
-      s.pending[reader.id] = false;
+      const slot = s.readerSlot(reader.id);
+      if (slot >= 0) this.core.freeSlot(slot);
+      s.setReaderSlot(reader.id, -1, false);
     }
     if (this.defaultReaders.delta === reader) this.defaultReaders.delta = undefined;
     if (this.defaultReaders.cumulative === reader) this.defaultReaders.cumulative = undefined;
@@ -233,11 +232,11 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
     for (const instrument of this.instruments.values()) {
       for (const s of instrumentSeries(instrument)) {
         this.drain(s, now);
-        const slot = s.readerSlots[id];
-        if (slot === undefined || slot < 0) continue;
-        if (delta && !s.pending[id]) continue;
+        const slot = s.readerSlot(id);
+        if (slot < 0) continue;
+        if (delta && !s.isPending(id)) continue;
         const state = this.core.snapshot(slot, delta);
-        s.pending[id] = false;
+        s.setReaderSlot(id, slot, false);
         if (state.stats.count === 0) continue;
         out.push({
           instrument,
@@ -259,13 +258,10 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
     for (const r of this.readers) {
       if (r.closed) continue;
       open++;
-      let slot = s.readerSlots[r.id];
-      if (slot === undefined || slot < 0) {
-        slot = this.core.allocSlot(s.kind, s.layout);
-        s.readerSlots[r.id] = slot;
-      }
+      let slot = s.readerSlot(r.id);
+      if (slot < 0) slot = this.core.allocSlot(s.kind, s.layout);
       this.core.mergeSlot(slot, s.slot);
-      s.pending[r.id] = true;
+      s.setReaderSlot(r.id, slot, true);
     }
     if (open === 0) return;
     const live = this.core.snapshot(s.slot, true);
@@ -285,7 +281,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
     for (const instrument of this.instruments.values()) {
       for (const [key, s] of instrument.series) {
         if (s.touched || now - s.lastActiveMs < idleMs) continue;
-        if (s.pending.some((p, id) => p && this.readers[id]?.temporality === "delta" && !this.readers[id].closed)) continue;
+        if (s.pendingReaders().some((id) => this.readers[id].temporality === "delta" && !this.readers[id].closed)) continue;
         this.freeSeries(s);
         instrument.forget(key);
         removed++;
@@ -296,7 +292,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
 
   private freeSeries(s: Series): void {
     this.core.freeSlot(s.slot);
-    for (const slot of s.readerSlots) if (slot !== undefined && slot >= 0) this.core.freeSlot(slot);
+    for (const slot of s.readerSlots()) this.core.freeSlot(slot);
     this.seriesTotal--;
   }
 

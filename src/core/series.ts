@@ -29,10 +29,11 @@ export class Series implements BoundSeries {
   readonly key: string;
   /** Live accumulator: everything recorded since the last drain. */
   readonly slot: number;
-  /** Slot per reader id (-1: not allocated yet). */
-  readonly readerSlots: number[] = [];
-  /** Per reader id: the reader's slot holds data it has not read yet (delta readers). */
-  readonly pending: boolean[] = [];
+  /**
+   * Per reader id: `slot * 2 + pending` (pending: the reader's slot holds data it has not read),
+   * or -1 / absent when the reader has no slot yet. Allocated at the first drain.
+   */
+  private readers: number[] | null = null;
   /** Something was recorded since the last drain. */
   touched = false;
   readonly createdMs: number;
@@ -65,6 +66,36 @@ export class Series implements BoundSeries {
     this.refuseNegative = options.refuseNegative;
     this.isOverflow = options.isOverflow;
     this.owner = owner;
+  }
+
+  /** The reader's slot, or -1. */
+  readerSlot(reader: number): number {
+    const r = this.readers?.[reader];
+    return r === undefined || r < 0 ? -1 : r >> 1;
+  }
+
+  /** Whether the reader's slot holds data the reader has not read. */
+  isPending(reader: number): boolean {
+    const r = this.readers?.[reader];
+    return r !== undefined && r >= 0 && (r & 1) === 1;
+  }
+
+  setReaderSlot(reader: number, slot: number, pending: boolean): void {
+    if (this.readers === null) this.readers = [];
+    while (this.readers.length < reader) this.readers.push(-1);
+    this.readers[reader] = slot < 0 ? -1 : slot * 2 + (pending ? 1 : 0);
+  }
+
+  /** Every allocated reader slot. */
+  readerSlots(): number[] {
+    return this.readers === null ? [] : this.readers.filter((r) => r >= 0).map((r) => r >> 1);
+  }
+
+  /** Reader ids whose slot holds unread data. */
+  pendingReaders(): number[] {
+    const out: number[] = [];
+    if (this.readers !== null) this.readers.forEach((r, id) => r >= 0 && (r & 1) === 1 && out.push(id));
+    return out;
   }
 
   record(value: number): void {
