@@ -1,0 +1,125 @@
+/**
+ * One window of series snapshots to PutMetricData datums: one datum per series, per applicable
+ * dimension set, per 150 Values (a histogram with more points is split into several datums with the
+ * same metric, dimensions and timestamp, which CloudWatch aggregates). Every datum carries its exact
+ * serialized size so requests can be packed against the byte limit without serializing twice.
+ */
+import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
+import type { SeriesSnapshot } from "../../core/api.ts";
+import type { DimensionPlanner, ResolvedSet } from "./dimensions.ts";
+import { DropReason, type DropSink } from "./drops.ts";
+import { MAX_TIMESTAMP_AGE_MS, MAX_TIMESTAMP_FUTURE_MS, MAX_VALUES_PER_DATUM } from "./limits.ts";
+import { isValidMetricName } from "./names.ts";
+import { seriesContent, type SeriesContent } from "./series-values.ts";
+import { mapUnit } from "./units.ts";
+
+/** A datum ready to send, with its AWS JSON 1.0 size in bytes (as the SDK serializes it). */
+export interface BuiltDatum {
+  readonly datum: MetricDatum;
+  readonly bytes: number;
+  readonly timestampMs: number;
+}
+
+export interface DatumBuilderOptions {
+  readonly planner: DimensionPlanner;
+  readonly percentiles: boolean;
+  /** Values/Counts points per histogram series (>= 3). */
+  readonly maxPointsPerSeries: number;
+  readonly storageResolution: 1 | 60;
+}
+
+/** True when CloudWatch accepts a datum stamped `timestampMs` at time `nowMs`. */
+export function isTimestampInRange(timestampMs: number, nowMs: number): boolean {
+  return timestampMs >= nowMs - MAX_TIMESTAMP_AGE_MS && timestampMs <= nowMs + MAX_TIMESTAMP_FUTURE_MS;
+}
+
+/** The AWS JSON 1.0 form of a timestamp: epoch seconds with millisecond fraction. */
+function timestampJson(ms: number): string {
+  return JSON.stringify(ms / 1000);
+}
+
+export class DatumBuilder {
+  private readonly options: DatumBuilderOptions;
+
+  constructor(options: DatumBuilderOptions) {
+    this.options = options;
+  }
+
+  /** Appends the datums of one window to `out`; every series that cannot be sent is counted in `drop`. */
+  build(snapshots: readonly SeriesSnapshot[], windowStartMs: number, nowMs: number, out: BuiltDatum[], drop: DropSink): void {
+    const tsJson = timestampJson(windowStartMs);
+    const timestampOk = isTimestampInRange(windowStartMs, nowMs);
+    for (const snapshot of snapshots) {
+      const { instrument } = snapshot;
+      const resolved = this.options.planner.resolve(instrument.name, snapshot.attributes);
+      if (resolved.invalidSets > 0) drop(DropReason.InvalidDimension, resolved.invalidSets);
+      const sets = resolved.sets;
+      if (sets.length === 0) {
+        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1);
+        continue;
+      }
+      if (!isValidMetricName(instrument.name)) {
+        drop(DropReason.InvalidMetricName, sets.length);
+        continue;
+      }
+      if (!timestampOk) {
+        drop(DropReason.TimestampOutOfRange, sets.length);
+        continue;
+      }
+      const unit = mapUnit(instrument.unit, instrument.kind);
+      const content = seriesContent(snapshot, unit, {
+        percentiles: this.options.percentiles,
+        maxPoints: this.options.maxPointsPerSeries,
+      });
+      if (content === "value_out_of_range") {
+        drop(DropReason.ValueOutOfRange, sets.length);
+        continue;
+      }
+      this.emit(instrument.name, unit.unit, content, sets, windowStartMs, tsJson, out);
+    }
+  }
+
+  private emit(
+    name: string,
+    unit: NonNullable<MetricDatum["Unit"]>,
+    content: SeriesContent,
+    sets: readonly ResolvedSet[],
+    timestampMs: number,
+    tsJson: string,
+    out: BuiltDatum[],
+  ): void {
+    const resolution = this.options.storageResolution;
+    // Everything but the dimensions is shared by all of the series' datums: serialize it once.
+    const tail = `,"Timestamp":${tsJson},"Unit":${JSON.stringify(unit)},"StorageResolution":${resolution}}`;
+    const head = `{"MetricName":${JSON.stringify(name)}`;
+    const fixedBytes = Buffer.byteLength(head) + tail.length;
+    const timestamp = new Date(timestampMs);
+    const chunks: { readonly part: Pick<MetricDatum, "StatisticValues" | "Values" | "Counts">; readonly bytes: number }[] = [];
+    if (content.kind === "stats") {
+      const sv = { SampleCount: content.count, Sum: content.sum, Minimum: content.min, Maximum: content.max };
+      chunks.push({ part: { StatisticValues: sv }, bytes: `,"StatisticValues":${JSON.stringify(sv)}`.length });
+    } else {
+      for (let i = 0; i < content.values.length; i += MAX_VALUES_PER_DATUM) {
+        const values = content.values.slice(i, i + MAX_VALUES_PER_DATUM);
+        const counts = content.counts.slice(i, i + MAX_VALUES_PER_DATUM);
+        const bytes = `,"Values":${JSON.stringify(values)},"Counts":${JSON.stringify(counts)}`.length;
+        chunks.push({ part: { Values: values, Counts: counts }, bytes });
+      }
+    }
+    for (const set of sets) {
+      const dims = set.dimensions;
+      const dimBytes = dims.length > 0 ? `,"Dimensions":${JSON.stringify(dims)}`.length : 0;
+      for (const chunk of chunks) {
+        const datum: MetricDatum = {
+          MetricName: name,
+          Timestamp: timestamp,
+          Unit: unit,
+          StorageResolution: resolution,
+          ...chunk.part,
+        };
+        if (dims.length > 0) datum.Dimensions = dims as MetricDatum["Dimensions"];
+        out.push({ datum, bytes: fixedBytes + dimBytes + chunk.bytes, timestampMs });
+      }
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Aligned export windows, shared by the PutMetricData and EMF exporters: a window of `intervalMs`
+ * starts at a multiple of the interval on the wall clock (epoch), and is read once at its end. The
+ * window start is the CloudWatch timestamp of everything read at that tick, so replicas and a
+ * mid-window flush() (stamped with the still-open window) land on the same timestamp and CloudWatch
+ * merges their statistic sets.
+ */
+import type { AggregationReader, Aggregator, SeriesSnapshot } from "../../core/api.ts";
+
+/** Start of the window containing `timeMs`. */
+export function alignDown(timeMs: number, intervalMs: number): number {
+  return Math.floor(timeMs / intervalMs) * intervalMs;
+}
+
+/** Clock and timers, injectable for tests and benchmarks. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/**
+ * Calls `onWindow(windowStartMs)` at the end of every aligned window until stopped. A tick that comes
+ * late (busy event loop) still reports the window that just ended; windows missed entirely are not
+ * replayed (their data is read by the next tick and stamped with that tick's window).
+ */
+export class WindowTicker {
+  private readonly intervalMs: number;
+  private readonly clock: Clock;
+  private readonly onWindow: (windowStartMs: number) => void;
+  private timer: unknown = null;
+  private running = false;
+
+  constructor(intervalMs: number, clock: Clock, onWindow: (windowStartMs: number) => void) {
+    if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be > 0, got ${intervalMs}`);
+    this.intervalMs = intervalMs;
+    this.clock = clock;
+    this.onWindow = onWindow;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    const now = this.clock.now();
+    const next = alignDown(now, this.intervalMs) + this.intervalMs;
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
+      if (!this.running) return;
+      // The window that ended at `next` starts one interval earlier, even if the timer fired late.
+      this.onWindow(next - this.intervalMs);
+      this.schedule();
+    }, next - now);
+  }
+}
+
+/** Delta readers over every source store, created at construction so no data is missed before start(). */
+export class DeltaReaders {
+  private readonly readers: AggregationReader[];
+
+  constructor(sources: readonly Aggregator[]) {
+    this.readers = sources.map((s) => s.createReader("delta"));
+  }
+
+  /** Everything recorded since the previous read, with data (count > 0), from every source. */
+  read(): SeriesSnapshot[] {
+    const out: SeriesSnapshot[] = [];
+    for (const r of this.readers) {
+      for (const s of r.read()) if (s.state.stats.count > 0) out.push(s);
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const r of this.readers) r.close();
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Test oracles and seeded data for the CloudWatch exporter tests.
+ *
+ * CloudWatch computes pNN from Values/Counts over the weighted values; we model it as nearest-rank:
+ * the smallest value whose cumulative count reaches ceil(p * total). The exact quantile of raw data
+ * uses the same rank on the sorted samples, so the two are compared like for like.
+ */
+
+/** Nearest-rank percentile over weighted values (any order; duplicates across datums allowed). */
+export function weightedPercentile(values: readonly number[], counts: readonly number[], p: number): number {
+  const pairs = values.map((v, i) => [v, counts[i]] as const).sort((a, b) => a[0] - b[0]);
+  const total = pairs.reduce((s, [, c]) => s + c, 0);
+  const rank = Math.max(1, Math.ceil(p * total));
+  let cumulative = 0;
+  for (const [v, c] of pairs) {
+    cumulative += c;
+    if (cumulative >= rank) return v;
+  }
+  return pairs[pairs.length - 1][0];
+}
+
+/** Nearest-rank percentile of raw samples. */
+export function exactPercentile(sorted: ArrayLike<number>, p: number): number {
+  return sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1];
+}
+
+/** A seeded uniform PRNG in [0, 1) (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` lognormal samples exp(mu + sigma * Z) (Box-Muller). */
+export function lognormalSamples(random: () => number, n: number, mu: number, sigma: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const u1 = random() || 1e-12;
+    const u2 = random();
+    out[i] = Math.exp(mu + sigma * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
+  }
+  return out;
+}
