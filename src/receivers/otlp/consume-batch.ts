@@ -1,0 +1,37 @@
+/**
+ * Hands a decoded batch to the pipeline and accounts for it, identically for every transport:
+ * refused = the decoder's refusals + the pipeline's; the partial_success message joins both reasons.
+ */
+import type { DecodedBatch, MetricsConsumer } from "../../pipeline/types.ts";
+import { BackpressureError } from "../../pipeline/types.ts";
+import { countPoints } from "./receiver-metrics.ts";
+import type { ReceiverMetrics, Transport } from "./receiver-metrics.ts";
+
+export interface ExportOutcome {
+  readonly acceptedPoints: number;
+  readonly rejectedPoints: number;
+  readonly message: string;
+}
+
+/** Throws what `next.consume` throws (BackpressureError or a bug), after counting the points as refused. */
+export function consumeBatch(
+  next: MetricsConsumer,
+  batch: DecodedBatch,
+  metrics: ReceiverMetrics,
+  transport: Transport,
+): ExportOutcome {
+  metrics.refused(transport, "decoder", batch.rejectedPoints);
+  let result;
+  try {
+    result = next.consume(batch);
+  } catch (err) {
+    metrics.refused(transport, err instanceof BackpressureError ? "backpressure" : "error", countPoints(batch));
+    throw err;
+  }
+  metrics.accepted(transport, result.acceptedPoints);
+  metrics.refused(transport, "pipeline", result.rejectedPoints);
+  const rejectedPoints = batch.rejectedPoints + result.rejectedPoints;
+  let message = batch.rejectionMessage;
+  if (result.message !== "") message = message === "" ? result.message : `${message}; ${result.message}`;
+  return { acceptedPoints: result.acceptedPoints, rejectedPoints, message };
+}

@@ -1,0 +1,587 @@
+/**
+ * OTLP/JSON `ExportMetricsServiceRequest` decoder, per the OTLP specification's JSON mapping (proto3
+ * JSON): lowerCamelCase field names and the original snake_case names are both accepted; 64-bit
+ * integers as strings or numbers; doubles as numbers or the strings "NaN"/"Infinity"/"-Infinity"
+ * (or numeric strings); enums as integers or names; `bytesValue` is base64 and kept as such. `null`
+ * means "absent", as in proto3 JSON.
+ *
+ * The output equals what OtlpProtoDecoder produces for the same request, attribute sets interned by
+ * their canonical key in the same AttributeInterner. Wrong shapes throw an OtlpDecodeError naming the
+ * JSON path (e.g. `resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].asDouble`); the path
+ * is only assembled when an error is thrown.
+ */
+import type {
+  DecodedBatch,
+  DecodedExponentialPoint,
+  DecodedHistogramPoint,
+  DecodedMetric,
+  DecodedNumberPoint,
+  DecodedResource,
+  DecodedScope,
+  DecodedSummaryPoint,
+  DecodedTemporality,
+} from "../../pipeline/types.ts";
+import { AttributeInterner, EMPTY_ATTRIBUTE_SET } from "./attribute-interner.ts";
+import type { AttributeSet } from "./attribute-interner.ts";
+import { AttributeSetBuilder } from "./attributes-key.ts";
+import { OtlpDecodeError } from "./errors.ts";
+
+type JsonObject = { readonly [key: string]: unknown };
+type AnyJs = string | number | boolean | null | AnyJs[] | { [key: string]: AnyJs };
+
+const NANOS_PER_MS = 1e6;
+const MAX_ANY_VALUE_DEPTH = 32;
+const EMPTY_NUMBERS: readonly number[] = Object.freeze([]);
+const EMPTY_BUCKETS: DecodedExponentialPoint["positive"] = Object.freeze({ offset: 0, counts: EMPTY_NUMBERS });
+const INTEGER_STRING = /^-?\d+$/;
+
+const TEMPORALITY_BY_NAME: { readonly [name: string]: DecodedTemporality } = {
+  AGGREGATION_TEMPORALITY_UNSPECIFIED: "unspecified",
+  AGGREGATION_TEMPORALITY_DELTA: "delta",
+  AGGREGATION_TEMPORALITY_CUMULATIVE: "cumulative",
+};
+const TEMPORALITY_BY_NUMBER: readonly DecodedTemporality[] = ["unspecified", "delta", "cumulative"];
+
+/** Metric keys that are not data. */
+const METRIC_NON_DATA_KEYS = new Set(["name", "description", "unit", "metadata"]);
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "array";
+  return typeof v;
+}
+
+/** `o[camel]`, else `o[snake]`; null counts as absent. */
+function field(o: JsonObject, camel: string, snake: string): unknown {
+  const v = o[camel];
+  if (v !== undefined && v !== null) return v;
+  const s = o[snake];
+  return s === null ? undefined : s;
+}
+
+export interface OtlpJsonDecoderOptions {
+  /** Shared with the receiver's other decoders so every encoding yields the same objects. */
+  readonly interner?: AttributeInterner;
+}
+
+export class OtlpJsonDecoder {
+  readonly interner: AttributeInterner;
+  readonly #builder = new AttributeSetBuilder();
+  #rejected = 0;
+  #rejectionMessage = "";
+  // Where we are, for error paths: -1 = not inside that level.
+  #ri = -1;
+  #si = -1;
+  #mi = -1;
+  #dataKey = "";
+  #pi = -1;
+
+  constructor(options: OtlpJsonDecoderOptions = {}) {
+    this.interner = options.interner ?? new AttributeInterner();
+  }
+
+  /** Decodes one request body (UTF-8 bytes or text). Throws OtlpDecodeError for malformed input. */
+  decode(body: Uint8Array | string): DecodedBatch {
+    const text =
+      typeof body === "string"
+        ? body
+        : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+    let root: unknown;
+    try {
+      root = JSON.parse(text);
+    } catch (err) {
+      throw new OtlpDecodeError("json", `invalid OTLP JSON: ${(err as Error).message}`, -1, "");
+    }
+    this.#rejected = 0;
+    this.#rejectionMessage = "";
+    this.#ri = this.#si = this.#mi = this.#pi = -1;
+    this.#dataKey = "";
+    if (!isObject(root)) throw this.#fail("", "expected object", root);
+    const resources: DecodedResource[] = [];
+    const rms = this.#array(root, "resourceMetrics", "resource_metrics");
+    for (let i = 0; i < rms.length; i++) {
+      this.#ri = i;
+      resources.push(this.#resourceMetrics(rms[i]));
+    }
+    return { resources, rejectedPoints: this.#rejected, rejectionMessage: this.#rejectionMessage };
+  }
+
+  #resourceMetrics(rm: unknown): DecodedResource {
+    this.#si = -1;
+    if (!isObject(rm)) throw this.#fail("", "expected object", rm);
+    let set = EMPTY_ATTRIBUTE_SET;
+    const resource = field(rm, "resource", "resource");
+    if (resource !== undefined) {
+      if (!isObject(resource)) throw this.#fail("resource", "expected object", resource);
+      set = this.#attributes(resource, "resource.");
+    }
+    const sms = this.#array(rm, "scopeMetrics", "scope_metrics");
+    const scopes: DecodedScope[] = [];
+    for (let j = 0; j < sms.length; j++) {
+      this.#si = j;
+      scopes.push(this.#scopeMetrics(sms[j]));
+    }
+    this.#si = -1;
+    return { attributes: set.attributes, attributesKey: set.key, scopes };
+  }
+
+  #scopeMetrics(sm: unknown): DecodedScope {
+    this.#mi = -1;
+    if (!isObject(sm)) throw this.#fail("", "expected object", sm);
+    let name = "";
+    let version = "";
+    const scope = field(sm, "scope", "scope");
+    if (scope !== undefined) {
+      if (!isObject(scope)) throw this.#fail("scope", "expected object", scope);
+      name = this.#string(scope, "name", "name", "scope.name");
+      version = this.#string(scope, "version", "version", "scope.version");
+    }
+    const ms = this.#array(sm, "metrics", "metrics");
+    const metrics: DecodedMetric[] = [];
+    for (let k = 0; k < ms.length; k++) {
+      this.#mi = k;
+      const m = this.#metric(ms[k]);
+      if (m !== undefined) metrics.push(m);
+    }
+    this.#mi = -1;
+    return { name, version, metrics };
+  }
+
+  #metric(m: unknown): DecodedMetric | undefined {
+    this.#dataKey = "";
+    this.#pi = -1;
+    if (!isObject(m)) throw this.#fail("", "expected object", m);
+    const name = this.#string(m, "name", "name", "name");
+    const description = this.#string(m, "description", "description", "description");
+    const unit = this.#string(m, "unit", "unit", "unit");
+    let result: DecodedMetric | undefined;
+    let points = 0;
+    let data: unknown;
+    if ((data = field(m, "gauge", "gauge")) !== undefined) {
+      const d = this.#data(data, "gauge");
+      const pts = this.#numberPoints(d);
+      points = pts.length;
+      result = { type: "gauge", name, description, unit, points: pts };
+    } else if ((data = field(m, "sum", "sum")) !== undefined) {
+      const d = this.#data(data, "sum");
+      const temporality = this.#temporality(d);
+      const monotonic = this.#bool(d, "isMonotonic", "is_monotonic");
+      const pts = this.#numberPoints(d);
+      points = pts.length;
+      result = { type: "sum", name, description, unit, temporality, monotonic, points: pts };
+    } else if ((data = field(m, "histogram", "histogram")) !== undefined) {
+      const d = this.#data(data, "histogram");
+      const temporality = this.#temporality(d);
+      const pts = this.#histogramPoints(d);
+      points = pts.length;
+      result = { type: "histogram", name, description, unit, temporality, points: pts };
+    } else if ((data = field(m, "exponentialHistogram", "exponential_histogram")) !== undefined) {
+      const d = this.#data(data, "exponentialHistogram");
+      const temporality = this.#temporality(d);
+      const pts = this.#exponentialPoints(d);
+      points = pts.length;
+      result = { type: "exponential_histogram", name, description, unit, temporality, points: pts };
+    } else if ((data = field(m, "summary", "summary")) !== undefined) {
+      const d = this.#data(data, "summary");
+      const pts = this.#summaryPoints(d);
+      points = pts.length;
+      result = { type: "summary", name, description, unit, points: pts };
+    } else {
+      this.#rejectUnknownData(m, name);
+      return undefined;
+    }
+    this.#dataKey = "";
+    this.#pi = -1;
+    if (name === "") {
+      this.#reject(points, `${this.#path("")}: metric has an empty name; its ${points} ${result.type} point(s) refused`);
+      return undefined;
+    }
+    return result;
+  }
+
+  #rejectUnknownData(m: JsonObject, name: string): void {
+    let unknownKey = "";
+    let n = 0;
+    for (const key of Object.keys(m)) {
+      if (METRIC_NON_DATA_KEYS.has(key) || m[key] === null) continue;
+      unknownKey = key;
+      const v = m[key];
+      if (isObject(v)) {
+        const dps = field(v, "dataPoints", "data_points");
+        if (Array.isArray(dps)) n += dps.length;
+      }
+    }
+    if (unknownKey === "") return;
+    n = Math.max(n, 1);
+    this.#reject(n, `${this.#path("")}: metric "${name}" has an unsupported data type ("${unknownKey}"); ${n} point(s) refused`);
+  }
+
+  #data(data: unknown, key: string): JsonObject {
+    this.#dataKey = key;
+    if (!isObject(data)) throw this.#fail("", "expected object", data);
+    return data;
+  }
+
+  #temporality(d: JsonObject): DecodedTemporality {
+    const v = field(d, "aggregationTemporality", "aggregation_temporality");
+    if (v === undefined) return "unspecified";
+    if (typeof v === "number" && Number.isInteger(v)) return TEMPORALITY_BY_NUMBER[v] ?? "unspecified";
+    if (typeof v === "string") {
+      const t = TEMPORALITY_BY_NAME[v];
+      if (t !== undefined) return t;
+      if (INTEGER_STRING.test(v)) return TEMPORALITY_BY_NUMBER[Number(v)] ?? "unspecified";
+      throw this.#failMsg("aggregationTemporality", `unknown enum value "${v}"`);
+    }
+    throw this.#fail("aggregationTemporality", "expected enum name or integer", v);
+  }
+
+  #numberPoints(d: JsonObject): DecodedNumberPoint[] {
+    const dps = this.#array(d, "dataPoints", "data_points");
+    const points: DecodedNumberPoint[] = [];
+    for (let p = 0; p < dps.length; p++) {
+      this.#pi = p;
+      const dp = dps[p];
+      if (!isObject(dp)) throw this.#fail("", "expected object", dp);
+      let value: number;
+      const asDouble = field(dp, "asDouble", "as_double");
+      if (asDouble !== undefined) {
+        value = this.#toDouble(asDouble, "asDouble");
+      } else {
+        const asInt = field(dp, "asInt", "as_int");
+        if (asInt === undefined) {
+          this.#reject(1, `${this.#path("")}: number data point has neither asDouble nor asInt`);
+          continue;
+        }
+        value = this.#toInt(asInt, "asInt");
+      }
+      const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
+      const timeMs = this.#time(dp, "timeUnixNano", "time_unix_nano");
+      const set = this.#attributes(dp, "");
+      points.push({ attributes: set.attributes, attributesKey: set.key, startTimeMs, timeMs, value });
+    }
+    this.#pi = -1;
+    return points;
+  }
+
+  #histogramPoints(d: JsonObject): DecodedHistogramPoint[] {
+    const dps = this.#array(d, "dataPoints", "data_points");
+    const points: DecodedHistogramPoint[] = [];
+    for (let p = 0; p < dps.length; p++) {
+      this.#pi = p;
+      const dp = dps[p];
+      if (!isObject(dp)) throw this.#fail("", "expected object", dp);
+      const bucketCounts = this.#uintArray(dp, "bucketCounts", "bucket_counts");
+      let boundaries: readonly number[] = EMPTY_NUMBERS;
+      if (bucketCounts.length > 0) {
+        const bounds = this.#doubleArray(dp, "explicitBounds", "explicit_bounds");
+        if (bounds.length > 0) boundaries = Object.freeze(bounds);
+        if (bucketCounts.length !== boundaries.length + 1) {
+          this.#reject(
+            1,
+            `${this.#path("")}: histogram data point has ${bucketCounts.length} bucket counts for ${boundaries.length} explicit bounds (want ${boundaries.length + 1})`,
+          );
+          continue;
+        }
+      }
+      const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
+      const timeMs = this.#time(dp, "timeUnixNano", "time_unix_nano");
+      const count = this.#uint(dp, "count", "count");
+      const sum = this.#optionalDouble(dp, "sum", "sum");
+      const min = this.#optionalDouble(dp, "min", "min");
+      const max = this.#optionalDouble(dp, "max", "max");
+      const set = this.#attributes(dp, "");
+      points.push({
+        attributes: set.attributes,
+        attributesKey: set.key,
+        startTimeMs,
+        timeMs,
+        count,
+        sum,
+        min,
+        max,
+        boundaries,
+        bucketCounts,
+      });
+    }
+    this.#pi = -1;
+    return points;
+  }
+
+  #exponentialPoints(d: JsonObject): DecodedExponentialPoint[] {
+    const dps = this.#array(d, "dataPoints", "data_points");
+    const points: DecodedExponentialPoint[] = [];
+    for (let p = 0; p < dps.length; p++) {
+      this.#pi = p;
+      const dp = dps[p];
+      if (!isObject(dp)) throw this.#fail("", "expected object", dp);
+      const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
+      const timeMs = this.#time(dp, "timeUnixNano", "time_unix_nano");
+      const count = this.#uint(dp, "count", "count");
+      const sum = this.#optionalDouble(dp, "sum", "sum");
+      const min = this.#optionalDouble(dp, "min", "min");
+      const max = this.#optionalDouble(dp, "max", "max");
+      const scaleRaw = field(dp, "scale", "scale");
+      const scale = scaleRaw === undefined ? 0 : this.#toInt(scaleRaw, "scale");
+      const zeroCount = this.#uint(dp, "zeroCount", "zero_count");
+      const positive = this.#buckets(dp, "positive");
+      const negative = this.#buckets(dp, "negative");
+      const set = this.#attributes(dp, "");
+      points.push({
+        attributes: set.attributes,
+        attributesKey: set.key,
+        startTimeMs,
+        timeMs,
+        count,
+        sum,
+        min,
+        max,
+        scale,
+        zeroCount,
+        positive,
+        negative,
+      });
+    }
+    this.#pi = -1;
+    return points;
+  }
+
+  #buckets(dp: JsonObject, key: string): DecodedExponentialPoint["positive"] {
+    const b = field(dp, key, key);
+    if (b === undefined) return EMPTY_BUCKETS;
+    if (!isObject(b)) throw this.#fail(key, "expected object", b);
+    const offsetRaw = field(b, "offset", "offset");
+    const offset = offsetRaw === undefined ? 0 : this.#toInt(offsetRaw, `${key}.offset`);
+    const rawCounts = field(b, "bucketCounts", "bucket_counts");
+    if (offset === 0 && rawCounts === undefined) return EMPTY_BUCKETS;
+    const counts = this.#uintArray(b, "bucketCounts", "bucket_counts", `${key}.`);
+    return { offset, counts };
+  }
+
+  #summaryPoints(d: JsonObject): DecodedSummaryPoint[] {
+    const dps = this.#array(d, "dataPoints", "data_points");
+    const points: DecodedSummaryPoint[] = [];
+    for (let p = 0; p < dps.length; p++) {
+      this.#pi = p;
+      const dp = dps[p];
+      if (!isObject(dp)) throw this.#fail("", "expected object", dp);
+      const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
+      const timeMs = this.#time(dp, "timeUnixNano", "time_unix_nano");
+      const count = this.#uint(dp, "count", "count");
+      const sumRaw = field(dp, "sum", "sum");
+      const sum = sumRaw === undefined ? 0 : this.#toDouble(sumRaw, "sum");
+      const set = this.#attributes(dp, "");
+      points.push({ attributes: set.attributes, attributesKey: set.key, startTimeMs, timeMs, count, sum });
+    }
+    this.#pi = -1;
+    return points;
+  }
+
+  // ---- attributes -------------------------------------------------------------------------------
+
+  /** `owner.attributes` (a KeyValue list) as an interned set; `prefix` names the owner for errors. */
+  #attributes(owner: JsonObject, prefix: string): AttributeSet {
+    const list = owner.attributes;
+    if (list === undefined || list === null) return EMPTY_ATTRIBUTE_SET;
+    if (!Array.isArray(list)) throw this.#fail(`${prefix}attributes`, "expected array", list);
+    if (list.length === 0) return EMPTY_ATTRIBUTE_SET;
+    const builder = this.#builder;
+    builder.reset();
+    for (let i = 0; i < list.length; i++) {
+      const kv: unknown = list[i];
+      if (!isObject(kv)) throw this.#fail(`${prefix}attributes[${i}]`, "expected object", kv);
+      const key = kv.key;
+      if (typeof key !== "string") throw this.#fail(`${prefix}attributes[${i}].key`, "expected string", key);
+      const raw = kv.value;
+      if (raw === undefined || raw === null) continue;
+      const value = this.#anyValue(raw, `${prefix}attributes[${i}].value`, 0);
+      if (value === undefined || value === null) continue;
+      builder.add(key, typeof value === "object" ? JSON.stringify(value) : value);
+    }
+    if (builder.size === 0) return EMPTY_ATTRIBUTE_SET;
+    const key = builder.key();
+    return this.interner.getKey(key) ?? this.interner.internKey(key, builder.build());
+  }
+
+  #anyValue(v: unknown, where: string, depth: number): AnyJs | undefined {
+    if (depth > MAX_ANY_VALUE_DEPTH) throw this.#failMsg(where, `AnyValue nested deeper than ${MAX_ANY_VALUE_DEPTH} levels`);
+    if (!isObject(v)) throw this.#fail(where, "expected object", v);
+    let x: unknown;
+    if ((x = field(v, "stringValue", "string_value")) !== undefined) {
+      if (typeof x !== "string") throw this.#fail(`${where}.stringValue`, "expected string", x);
+      return x;
+    }
+    if ((x = field(v, "boolValue", "bool_value")) !== undefined) {
+      if (typeof x !== "boolean") throw this.#fail(`${where}.boolValue`, "expected boolean", x);
+      return x;
+    }
+    if ((x = field(v, "intValue", "int_value")) !== undefined) return this.#toInt(x, `${where}.intValue`);
+    if ((x = field(v, "doubleValue", "double_value")) !== undefined) return this.#toDouble(x, `${where}.doubleValue`);
+    if ((x = field(v, "bytesValue", "bytes_value")) !== undefined) {
+      if (typeof x !== "string") throw this.#fail(`${where}.bytesValue`, "expected base64 string", x);
+      return x;
+    }
+    if ((x = field(v, "arrayValue", "array_value")) !== undefined) {
+      if (!isObject(x)) throw this.#fail(`${where}.arrayValue`, "expected object", x);
+      const values = x.values ?? [];
+      if (!Array.isArray(values)) throw this.#fail(`${where}.arrayValue.values`, "expected array", values);
+      const out: AnyJs[] = [];
+      for (let i = 0; i < values.length; i++) {
+        const item: unknown = values[i];
+        out.push(item === null ? null : (this.#anyValue(item, `${where}.arrayValue.values[${i}]`, depth + 1) ?? null));
+      }
+      return out;
+    }
+    if ((x = field(v, "kvlistValue", "kvlist_value")) !== undefined) {
+      if (!isObject(x)) throw this.#fail(`${where}.kvlistValue`, "expected object", x);
+      const values = x.values ?? [];
+      if (!Array.isArray(values)) throw this.#fail(`${where}.kvlistValue.values`, "expected array", values);
+      const out: { [key: string]: AnyJs } = {};
+      for (let i = 0; i < values.length; i++) {
+        const kv: unknown = values[i];
+        const at = `${where}.kvlistValue.values[${i}]`;
+        if (!isObject(kv)) throw this.#fail(at, "expected object", kv);
+        if (typeof kv.key !== "string") throw this.#fail(`${at}.key`, "expected string", kv.key);
+        const inner = kv.value === undefined || kv.value === null ? null : (this.#anyValue(kv.value, `${at}.value`, depth + 1) ?? null);
+        Object.defineProperty(out, kv.key, { value: inner, enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
+    return undefined;
+  }
+
+  // ---- scalars ----------------------------------------------------------------------------------
+
+  #array(o: JsonObject, camel: string, snake: string): readonly unknown[] {
+    const v = field(o, camel, snake);
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) throw this.#fail(camel, "expected array", v);
+    return v;
+  }
+
+  #string(o: JsonObject, camel: string, snake: string, where: string): string {
+    const v = field(o, camel, snake);
+    if (v === undefined) return "";
+    if (typeof v !== "string") throw this.#fail(where, "expected string", v);
+    return v;
+  }
+
+  #bool(o: JsonObject, camel: string, snake: string): boolean {
+    const v = field(o, camel, snake);
+    if (v === undefined) return false;
+    if (typeof v !== "boolean") throw this.#fail(camel, "expected boolean", v);
+    return v;
+  }
+
+  #time(o: JsonObject, camel: string, snake: string): number {
+    const v = field(o, camel, snake);
+    if (v === undefined) return 0;
+    const nanos = this.#toInt(v, camel);
+    if (nanos < 0) throw this.#failMsg(camel, `expected unsigned integer, got ${nanos}`);
+    return nanos / NANOS_PER_MS;
+  }
+
+  #uint(o: JsonObject, camel: string, snake: string): number {
+    const v = field(o, camel, snake);
+    if (v === undefined) return 0;
+    const n = this.#toInt(v, camel);
+    if (n < 0) throw this.#failMsg(camel, `expected unsigned integer, got ${n}`);
+    return n;
+  }
+
+  #optionalDouble(o: JsonObject, camel: string, snake: string): number {
+    const v = field(o, camel, snake);
+    return v === undefined ? NaN : this.#toDouble(v, camel);
+  }
+
+  #uintArray(o: JsonObject, camel: string, snake: string, prefix = ""): number[] {
+    const v = field(o, camel, snake);
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) throw this.#fail(`${prefix}${camel}`, "expected array", v);
+    const out: number[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const n = this.#toInt(v[i], `${prefix}${camel}[${i}]`);
+      if (n < 0) throw this.#failMsg(`${prefix}${camel}[${i}]`, `expected unsigned integer, got ${n}`);
+      out.push(n);
+    }
+    return out;
+  }
+
+  #doubleArray(o: JsonObject, camel: string, snake: string): number[] {
+    const v = field(o, camel, snake);
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) throw this.#fail(camel, "expected array", v);
+    const out: number[] = [];
+    for (let i = 0; i < v.length; i++) out.push(this.#toDouble(v[i], `${camel}[${i}]`));
+    return out;
+  }
+
+  /** proto3 JSON double: a number, "NaN", "Infinity", "-Infinity" or a numeric string. */
+  #toDouble(v: unknown, where: string): number {
+    if (typeof v === "number") return v;
+    if (typeof v === "string") {
+      if (v === "NaN") return NaN;
+      if (v === "Infinity") return Infinity;
+      if (v === "-Infinity") return -Infinity;
+      const n = v.trim() === "" ? NaN : Number(v);
+      if (!Number.isNaN(n)) return n;
+      throw this.#failMsg(where, `expected number, got string "${v}"`);
+    }
+    throw this.#failMsg(where, `expected number or string, got ${describe(v)}`);
+  }
+
+  /** proto3 JSON (u)int64/int32: an integral number or a decimal string. */
+  #toInt(v: unknown, where: string): number {
+    if (typeof v === "number") {
+      if (Number.isInteger(v)) return v;
+      throw this.#failMsg(where, `expected integer, got ${v}`);
+    }
+    if (typeof v === "string") {
+      if (INTEGER_STRING.test(v)) return Number(v);
+      const n = v.trim() === "" ? NaN : Number(v);
+      if (Number.isInteger(n)) return n;
+      throw this.#failMsg(where, `expected integer, got string "${v}"`);
+    }
+    throw this.#failMsg(where, `expected integer or string, got ${describe(v)}`);
+  }
+
+  // ---- errors -----------------------------------------------------------------------------------
+
+  #reject(points: number, message: string): void {
+    this.#rejected += points;
+    if (this.#rejectionMessage === "") this.#rejectionMessage = message;
+  }
+
+  /** JSON path of the current position plus `suffix`. */
+  #path(suffix: string): string {
+    let p = "";
+    if (this.#ri >= 0) {
+      p = `resourceMetrics[${this.#ri}]`;
+      if (this.#si >= 0) {
+        p += `.scopeMetrics[${this.#si}]`;
+        if (this.#mi >= 0) {
+          p += `.metrics[${this.#mi}]`;
+          if (this.#dataKey !== "") {
+            p += `.${this.#dataKey}`;
+            if (this.#pi >= 0) p += `.dataPoints[${this.#pi}]`;
+          }
+        }
+      }
+    }
+    if (suffix === "") return p === "" ? "$" : p;
+    return p === "" ? suffix : `${p}.${suffix}`;
+  }
+
+  /** `<path>: <expected>, got <type of got>`. */
+  #fail(suffix: string, expected: string, got: unknown): OtlpDecodeError {
+    return this.#failMsg(suffix, `${expected}, got ${describe(got)}`);
+  }
+
+  #failMsg(suffix: string, message: string): OtlpDecodeError {
+    const path = this.#path(suffix);
+    return new OtlpDecodeError("json", `${path}: ${message}`, -1, path);
+  }
+}

@@ -1,0 +1,162 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import type { ConfigError } from "../../../src/components/types.ts";
+import { otlpReceiverFactory } from "../../../src/receivers/otlp/factory.ts";
+import { DEFAULT_MAX_BODY_BYTES, isLoopbackHost, parseEndpoint } from "../../../src/receivers/otlp/config.ts";
+import { RecordingConsumer, createTestContext } from "../../support/otlp-receiver-harness.ts";
+
+function validate(raw: unknown): { config: ReturnType<typeof otlpReceiverFactory.validate>; errors: ConfigError[] } {
+  const errors: ConfigError[] = [];
+  const config = otlpReceiverFactory.validate(raw, "receivers::otlp", errors);
+  return { config, errors };
+}
+
+describe("otlpReceiverFactory", () => {
+  describe("createDefaultConfig", () => {
+    it("enables HTTP on 127.0.0.1:4318 and gRPC on 127.0.0.1:4317 with 64 MiB limits", () => {
+      assert.equal(otlpReceiverFactory.type, "otlp");
+      assert.deepStrictEqual(otlpReceiverFactory.createDefaultConfig(), {
+        protocols: {
+          http: { endpoint: "127.0.0.1:4318", max_request_body_size: DEFAULT_MAX_BODY_BYTES, metrics_url_path: "/v1/metrics", allow_unauthenticated_non_loopback: false },
+          grpc: { endpoint: "127.0.0.1:4317", max_recv_msg_size: DEFAULT_MAX_BODY_BYTES, allow_unauthenticated_non_loopback: false },
+        },
+      });
+      assert.equal(DEFAULT_MAX_BODY_BYTES, 64 * 1024 * 1024);
+    });
+  });
+
+  describe("validate", () => {
+    it("uses the defaults for an absent or empty config", () => {
+      for (const raw of [undefined, null, {}, { protocols: null }]) {
+        const { config, errors } = validate(raw);
+        assert.deepStrictEqual(errors, []);
+        assert.deepStrictEqual(config, otlpReceiverFactory.createDefaultConfig());
+      }
+    });
+
+    it("enables only the listed protocols, a null protocol meaning its defaults", () => {
+      const { config, errors } = validate({ protocols: { http: null } });
+      assert.deepStrictEqual(errors, []);
+      assert.equal(config.protocols.grpc, undefined);
+      assert.equal(config.protocols.http?.endpoint, "127.0.0.1:4318");
+    });
+
+    it("merges user values over the defaults", () => {
+      const { config, errors } = validate({
+        protocols: {
+          http: { endpoint: "[::1]:9000", max_request_body_size: 1024, metrics_url_path: "/m", auth: { bearer_token: "t" } },
+          grpc: { endpoint: "0.0.0.0:9001", auth: { bearer_token: "u" }, tls: { cert_file: "c.pem", key_file: "k.pem" }, max_recv_msg_size: 2048 },
+        },
+      });
+      assert.deepStrictEqual(errors, []);
+      assert.deepStrictEqual(config.protocols.http, {
+        endpoint: "[::1]:9000",
+        max_request_body_size: 1024,
+        metrics_url_path: "/m",
+        auth: { bearer_token: "t" },
+        allow_unauthenticated_non_loopback: false,
+      });
+      assert.deepStrictEqual(config.protocols.grpc, {
+        endpoint: "0.0.0.0:9001",
+        max_recv_msg_size: 2048,
+        auth: { bearer_token: "u" },
+        tls: { cert_file: "c.pem", key_file: "k.pem" },
+        allow_unauthenticated_non_loopback: false,
+      });
+    });
+
+    it("reports every problem with its full path", () => {
+      const { errors } = validate({
+        extra: 1,
+        protocols: {
+          http: { endpoint: "localhost", max_request_body_size: -5, bogus: true, auth: { bearer_token: "" }, tls: { cert_file: "c" } },
+          grpc: { endpoint: "127.0.0.1:70000", allow_unauthenticated_non_loopback: "yes" },
+          thrift: {},
+        },
+      });
+      const byPath = new Map(errors.map((e) => [e.path, e.message]));
+      assert.match(byPath.get("receivers::otlp::extra") ?? "", /unknown key/);
+      assert.match(byPath.get("receivers::otlp::protocols::thrift") ?? "", /unknown key \(allowed: http, grpc\)/);
+      assert.match(byPath.get("receivers::otlp::protocols::http::bogus") ?? "", /unknown key/);
+      assert.match(byPath.get("receivers::otlp::protocols::http::endpoint") ?? "", /expected "host:port", got "localhost"/);
+      assert.match(byPath.get("receivers::otlp::protocols::http::max_request_body_size") ?? "", /positive integer number of bytes, got number -5/);
+      assert.match(byPath.get("receivers::otlp::protocols::http::auth::bearer_token") ?? "", /non-empty string, got an empty string/);
+      assert.match(byPath.get("receivers::otlp::protocols::http::tls::key_file") ?? "", /required when tls is set/);
+      assert.match(byPath.get("receivers::otlp::protocols::grpc::endpoint") ?? "", /port must be an integer 0\.\.65535, got 70000/);
+      assert.match(byPath.get("receivers::otlp::protocols::grpc::allow_unauthenticated_non_loopback") ?? "", /expected true or false, got string "yes"/);
+      assert.equal(errors.length, 9);
+    });
+
+    it("refuses non-loopback endpoints without a token unless explicitly allowed", () => {
+      const refused = validate({ protocols: { http: { endpoint: "0.0.0.0:4318" }, grpc: { endpoint: ":4317" } } });
+      assert.deepStrictEqual(
+        refused.errors.map((e) => e.path),
+        ["receivers::otlp::protocols::http::endpoint", "receivers::otlp::protocols::grpc::endpoint"],
+      );
+      assert.match(refused.errors[0].message, /refusing to listen on non-loopback address "0\.0\.0\.0" without auth\.bearer_token/);
+      const allowed = validate({ protocols: { http: { endpoint: "0.0.0.0:4318", allow_unauthenticated_non_loopback: true } } });
+      assert.deepStrictEqual(allowed.errors, []);
+      const withToken = validate({ protocols: { grpc: { endpoint: "10.1.2.3:4317", auth: { bearer_token: "x" } } } });
+      assert.deepStrictEqual(withToken.errors, []);
+      assert.deepStrictEqual(validate({ protocols: { http: { endpoint: "localhost:4318" } } }).errors, []);
+    });
+
+    it("requires at least one protocol and mappings where mappings belong", () => {
+      assert.deepStrictEqual(validate({ protocols: {} }).errors, [
+        { path: "receivers::otlp::protocols", message: "must enable at least one protocol (http, grpc)" },
+      ]);
+      assert.deepStrictEqual(validate("yes").errors, [{ path: "receivers::otlp", message: 'expected a mapping, got string "yes"' }]);
+      assert.deepStrictEqual(validate({ protocols: { http: [1] } }).errors, [
+        { path: "receivers::otlp::protocols::http", message: "expected a mapping, got a list" },
+      ]);
+    });
+  });
+
+  describe("create", () => {
+    it("builds a receiver with only the configured transports", async () => {
+      const config = otlpReceiverFactory.validate({ protocols: { grpc: { endpoint: "127.0.0.1:0" } } }, "r", []);
+      const receiver = otlpReceiverFactory.create(createTestContext().ctx, config, new RecordingConsumer());
+      assert.equal(receiver.http, undefined);
+      assert.ok(receiver.grpc !== undefined);
+      await receiver.start();
+      assert.ok(receiver.grpc.port > 0);
+      await receiver.shutdown();
+    });
+
+    it("fails to start, leaving nothing listening, when a port is taken", async () => {
+      const first = otlpReceiverFactory.create(
+        createTestContext().ctx,
+        otlpReceiverFactory.validate({ protocols: { http: { endpoint: "127.0.0.1:0" } } }, "r", []),
+        new RecordingConsumer(),
+      );
+      await first.start();
+      const port = first.http?.port ?? assert.fail();
+      const second = otlpReceiverFactory.create(
+        createTestContext().ctx,
+        otlpReceiverFactory.validate({ protocols: { http: { endpoint: `127.0.0.1:${port}` }, grpc: { endpoint: "127.0.0.1:0" } } }, "r", []),
+        new RecordingConsumer(),
+      );
+      await assert.rejects(second.start(), /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+      await second.shutdown();
+      await first.shutdown();
+    });
+  });
+});
+
+describe("parseEndpoint", () => {
+  it("parses host:port, [v6]:port and :port", () => {
+    assert.deepStrictEqual(parseEndpoint("127.0.0.1:4318"), { host: "127.0.0.1", port: 4318 });
+    assert.deepStrictEqual(parseEndpoint("[::1]:0"), { host: "::1", port: 0 });
+    assert.deepStrictEqual(parseEndpoint(":65535"), { host: "0.0.0.0", port: 65535 });
+    assert.equal(typeof parseEndpoint("::1:4318"), "string");
+    assert.equal(typeof parseEndpoint("host:-1"), "string");
+    assert.equal(typeof parseEndpoint("host:"), "string");
+  });
+});
+
+describe("isLoopbackHost", () => {
+  it("recognises loopback names and addresses only", () => {
+    for (const h of ["localhost", "127.0.0.1", "127.1.2.3", "::1"]) assert.equal(isLoopbackHost(h), true, h);
+    for (const h of ["0.0.0.0", "::", "10.0.0.1", "example.com", "128.0.0.1"]) assert.equal(isLoopbackHost(h), false, h);
+  });
+});

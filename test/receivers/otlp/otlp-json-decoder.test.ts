@@ -1,0 +1,281 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ValueType } from "@opentelemetry/api";
+import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
+import { OtlpJsonDecoder } from "../../../src/receivers/otlp/otlp-json-decoder.ts";
+import { OtlpProtoDecoder } from "../../../src/receivers/otlp/otlp-proto-decoder.ts";
+import { AttributeInterner } from "../../../src/receivers/otlp/attribute-interner.ts";
+import { OtlpDecodeError } from "../../../src/receivers/otlp/errors.ts";
+import type { DecodedBatch, DecodedMetric } from "../../../src/pipeline/types.ts";
+import { createSdkHarness, expectedBatch, normalizeBatch } from "../../support/otlp-sdk.ts";
+
+function metricByName(batch: DecodedBatch, name: string): DecodedMetric {
+  for (const r of batch.resources) {
+    for (const s of r.scopes) {
+      for (const m of s.metrics) if (m.name === name) return m;
+    }
+  }
+  throw new Error(`metric ${name} not decoded`);
+}
+
+function decodeError(body: string): OtlpDecodeError {
+  try {
+    new OtlpJsonDecoder().decode(body);
+  } catch (err) {
+    assert.ok(err instanceof OtlpDecodeError, `expected OtlpDecodeError, got ${String(err)}`);
+    assert.equal(err.kind, "json");
+    return err;
+  }
+  assert.fail("decode did not throw");
+}
+
+/** One resource, one scope, the given metrics as JSON values. */
+function body(metrics: unknown[]): string {
+  return JSON.stringify({ resourceMetrics: [{ scopeMetrics: [{ scope: { name: "s" }, metrics }] }] });
+}
+
+describe("OtlpJsonDecoder", () => {
+  describe("decode (payloads from the SDK's JsonMetricsSerializer)", () => {
+    for (const temporality of ["cumulative", "delta"] as const) {
+      it(`decodes every SDK metric kind (${temporality}) exactly like the protobuf decoder`, async () => {
+        const sdk = createSdkHarness({ temporality, resource: { "service.name": "svc", replica: 3 } });
+        sdk.meter.createCounter("c", { unit: "1", description: "d" }).add(2.5, { a: "x", n: 1, ok: false, list: [1, 2] });
+        sdk.meter.createCounter("ci", { valueType: ValueType.INT }).add(2 ** 50);
+        sdk.meter.createUpDownCounter("ud").add(-4, { a: "x", n: 1, ok: false, list: [1, 2] });
+        sdk.meter.createGauge("g").record(0.125);
+        const h = sdk.meter.createHistogram("h");
+        for (const v of [1, 5, 50, 5000]) h.record(v, { a: "y" });
+        const rm = await sdk.collect();
+        const exp = createSdkHarness({ temporality, exponential: true });
+        const eh = exp.meter.createHistogram("e");
+        for (const v of [0, 0.25, 3, 3, 1e9]) eh.record(v);
+        const erm = await exp.collect();
+        await sdk.shutdown();
+        await exp.shutdown();
+
+        for (const data of [rm, erm]) {
+          const interner = new AttributeInterner();
+          const json = new OtlpJsonDecoder({ interner }).decode(JsonMetricsSerializer.serializeRequest(data) ?? assert.fail());
+          const proto = new OtlpProtoDecoder({ interner }).decode(ProtobufMetricsSerializer.serializeRequest(data) ?? assert.fail());
+          assert.deepStrictEqual(normalizeBatch(json), normalizeBatch(expectedBatch(data)));
+          assert.deepStrictEqual(normalizeBatch(json), normalizeBatch(proto));
+          // Shared interner: the very same attribute objects whatever the encoding.
+          const jp = json.resources[0].scopes[0].metrics[0].points[0];
+          const pp = proto.resources[0].scopes[0].metrics[0].points[0];
+          assert.equal(jp.attributes, pp.attributes);
+          assert.equal(json.resources[0].attributes, proto.resources[0].attributes);
+        }
+        const c = metricByName(new OtlpJsonDecoder().decode(JsonMetricsSerializer.serializeRequest(rm) ?? assert.fail()), "c");
+        assert.ok(c.type === "sum");
+        assert.deepStrictEqual(c.points[0].attributes, { a: "x", list: "[1,2]", n: 1, ok: false });
+        assert.equal(c.points[0].value, 2.5);
+        assert.equal(c.temporality, temporality);
+      });
+    }
+  });
+
+  describe("decode (proto3 JSON mapping variants)", () => {
+    it("accepts snake_case names, enum names, 64-bit integers as strings and special doubles as strings", () => {
+      const text = JSON.stringify({
+        resource_metrics: [
+          {
+            resource: { attributes: [{ key: "service.name", value: { string_value: "snake" } }] },
+            scope_metrics: [
+              {
+                scope: { name: "lib", version: "2" },
+                metrics: [
+                  {
+                    name: "s",
+                    sum: {
+                      aggregation_temporality: "AGGREGATION_TEMPORALITY_DELTA",
+                      is_monotonic: true,
+                      data_points: [
+                        {
+                          attributes: [
+                            { key: "i", value: { int_value: "-9007199254740991" } },
+                            { key: "d", value: { double_value: "Infinity" } },
+                            { key: "b", value: { bool_value: true } },
+                            { key: "bytes", value: { bytes_value: "AAH+/w==" } },
+                            { key: "kv", value: { kvlist_value: { values: [{ key: "x", value: { int_value: 1 } }] } } },
+                            { key: "arr", value: { array_value: { values: [{ string_value: "a" }, {}] } } },
+                          ],
+                          start_time_unix_nano: "1700000000000000000",
+                          time_unix_nano: "1700000000123456789",
+                          as_int: "-42",
+                        },
+                        { time_unix_nano: 1700000001000000000, as_double: "NaN" },
+                      ],
+                    },
+                  },
+                  {
+                    name: "h",
+                    histogram: {
+                      aggregation_temporality: "AGGREGATION_TEMPORALITY_CUMULATIVE",
+                      data_points: [
+                        { count: "3", sum: 7.5, bucket_counts: ["1", 2], explicit_bounds: [2.5], min: "-Infinity", max: 6 },
+                      ],
+                    },
+                  },
+                  {
+                    name: "e",
+                    exponential_histogram: {
+                      aggregation_temporality: 1,
+                      data_points: [
+                        {
+                          count: 4,
+                          scale: -1,
+                          zero_count: "1",
+                          positive: { offset: -2, bucket_counts: ["1", "1"] },
+                          negative: { bucket_counts: [1] },
+                        },
+                      ],
+                    },
+                  },
+                  {
+                    name: "q",
+                    summary: {
+                      data_points: [
+                        { count: "10", sum: 2.5, quantile_values: [{ quantile: 0.5, value: 0.2 }], time_unix_nano: "5000000" },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+      const batch = new OtlpJsonDecoder().decode(text);
+      assert.equal(batch.rejectedPoints, 0);
+      assert.deepStrictEqual(batch.resources[0].attributes, { "service.name": "snake" });
+      assert.equal(batch.resources[0].scopes[0].name, "lib");
+      assert.equal(batch.resources[0].scopes[0].version, "2");
+      const s = metricByName(batch, "s");
+      assert.ok(s.type === "sum");
+      assert.equal(s.temporality, "delta");
+      assert.equal(s.monotonic, true);
+      assert.deepStrictEqual(s.points[0].attributes, {
+        arr: '["a",null]',
+        b: true,
+        bytes: "AAH+/w==",
+        d: Infinity,
+        i: -9007199254740991,
+        kv: '{"x":1}',
+      });
+      assert.equal(s.points[0].value, -42);
+      assert.equal(s.points[0].startTimeMs, 1_700_000_000_000);
+      assert.equal(s.points[0].timeMs, Number(1700000000123456789n) / 1e6);
+      assert.ok(Number.isNaN(s.points[1].value));
+      assert.equal(s.points[1].startTimeMs, 0);
+      const h = metricByName(batch, "h");
+      assert.ok(h.type === "histogram");
+      assert.equal(h.temporality, "cumulative");
+      assert.deepStrictEqual(
+        { ...h.points[0], attributes: { ...h.points[0].attributes } },
+        { attributes: {}, attributesKey: "", startTimeMs: 0, timeMs: 0, count: 3, sum: 7.5, min: -Infinity, max: 6, boundaries: [2.5], bucketCounts: [1, 2] },
+      );
+      const e = metricByName(batch, "e");
+      assert.ok(e.type === "exponential_histogram");
+      assert.equal(e.temporality, "delta");
+      assert.equal(e.points[0].scale, -1);
+      assert.equal(e.points[0].zeroCount, 1);
+      assert.deepStrictEqual(e.points[0].positive, { offset: -2, counts: [1, 1] });
+      assert.deepStrictEqual(e.points[0].negative, { offset: 0, counts: [1] });
+      assert.ok(Number.isNaN(e.points[0].sum));
+      const q = metricByName(batch, "q");
+      assert.ok(q.type === "summary");
+      assert.equal(q.points[0].count, 10);
+      assert.equal(q.points[0].sum, 2.5);
+      assert.equal(q.points[0].timeMs, 5);
+    });
+
+    it("treats null as absent", () => {
+      const batch = new OtlpJsonDecoder().decode(
+        body([{ name: "g", description: null, gauge: { dataPoints: [{ asDouble: 1, attributes: null, timeUnixNano: null }] } }]),
+      );
+      const g = metricByName(batch, "g");
+      assert.equal(g.description, "");
+      assert.equal(g.points[0].timeMs, 0);
+      assert.equal(g.points[0].attributesKey, "");
+    });
+  });
+
+  describe("decode (refusals)", () => {
+    it("counts points with an empty name, no value, an unknown data type or mismatched buckets as rejected", () => {
+      const batch = new OtlpJsonDecoder().decode(
+        body([
+          { name: "", gauge: { dataPoints: [{ asDouble: 1 }, { asDouble: 2 }, { asDouble: 3 }] } },
+          { name: "novalue", sum: { dataPoints: [{ timeUnixNano: "1" }, { asInt: 4 }] } },
+          { name: "future", fancyHistogram: { dataPoints: [{}, {}] } },
+          { name: "h", histogram: { dataPoints: [{ count: 1, bucketCounts: [1], explicitBounds: [1, 2] }] } },
+          { name: "nodata" },
+        ]),
+      );
+      assert.equal(batch.rejectedPoints, 3 + 1 + 2 + 1);
+      assert.match(batch.rejectionMessage, /^resourceMetrics\[0\]\.scopeMetrics\[0\]\.metrics\[0\]: metric has an empty name; its 3 gauge point\(s\) refused$/);
+      assert.deepStrictEqual(
+        batch.resources[0].scopes[0].metrics.map((m) => [m.name, m.points.length]),
+        [
+          ["novalue", 1],
+          ["h", 0],
+        ],
+      );
+    });
+  });
+
+  describe("decode (malformed input)", () => {
+    it("names the JSON path of a wrongly typed value", () => {
+      const err = decodeError(
+        JSON.stringify({
+          resourceMetrics: [
+            {
+              scopeMetrics: [
+                {},
+                { metrics: [{}, {}, { name: "x", sum: { dataPoints: [{ asDouble: {} }] } }] },
+              ],
+            },
+          ],
+        }),
+      );
+      assert.equal(
+        err.message,
+        "resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].asDouble: expected number or string, got object",
+      );
+      assert.equal(err.path, "resourceMetrics[0].scopeMetrics[1].metrics[2].sum.dataPoints[0].asDouble");
+    });
+
+    it("reports bad JSON, wrong containers, bad integers, bad enums and bad attributes", () => {
+      assert.match(decodeError("{not json").message, /^invalid OTLP JSON: /);
+      assert.equal(decodeError("[]").message, "$: expected object, got array");
+      assert.equal(decodeError('{"resourceMetrics":{}}').message, "resourceMetrics: expected array, got object");
+      assert.equal(
+        decodeError(body([{ name: "h", histogram: { dataPoints: [{ count: 1.5 }] } }])).message,
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].count: expected integer, got 1.5",
+      );
+      assert.equal(
+        decodeError(body([{ name: "h", histogram: { dataPoints: [{ bucketCounts: ["1", "-2"] }] } }])).message,
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].bucketCounts[1]: expected unsigned integer, got -2",
+      );
+      assert.equal(
+        decodeError(body([{ name: "s", sum: { aggregationTemporality: "SOMETIMES", dataPoints: [] } }])).message,
+        'resourceMetrics[0].scopeMetrics[0].metrics[0].sum.aggregationTemporality: unknown enum value "SOMETIMES"',
+      );
+      assert.equal(
+        decodeError(body([{ name: "g", gauge: { dataPoints: [{ asDouble: 1, attributes: [{ key: 5, value: {} }] }] } }])).message,
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].attributes[0].key: expected string, got number",
+      );
+      assert.equal(
+        decodeError(body([{ name: "g", gauge: { dataPoints: [{ asDouble: 1, attributes: [{ key: "k", value: { intValue: "12x" } }] }] } }])).message,
+        'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].attributes[0].value.intValue: expected integer, got string "12x"',
+      );
+      assert.equal(
+        decodeError(body([{ name: 7 }])).message,
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].name: expected string, got number",
+      );
+      assert.equal(
+        decodeError(JSON.stringify({ resourceMetrics: [{ resource: { attributes: {} } }] })).message,
+        "resourceMetrics[0].resource.attributes: expected array, got object",
+      );
+    });
+  });
+});
