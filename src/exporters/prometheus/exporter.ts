@@ -1,0 +1,146 @@
+/**
+ * The Prometheus pull endpoint. An OpenTelemetry `PrometheusExporter` (a MetricReader) reads the
+ * pipelines' aggregation stores through their `metricProducer`s and the daemon's own SDK
+ * instruments through the MeterProvider's producer, so both appear on one endpoint in the text
+ * exposition format. The HTTP server is ours (port 0, clear bind errors, clean shutdown); the
+ * serialization is the SDK's.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { emptyResource } from "@opentelemetry/resources";
+import type { MetricProducer } from "@opentelemetry/sdk-metrics";
+import type { Logger } from "pino";
+import type { Aggregator } from "../../core/api.ts";
+import type { ComponentContext, Exporter } from "../../components/types.ts";
+import { parseEndpoint } from "../../config/endpoint.ts";
+import { closeServer, listen } from "../../telemetry/http-listen.ts";
+import { sdkMetricProducerOf } from "../../telemetry/meter-provider.ts";
+import { ExporterMetrics, selfMeter } from "../../telemetry/self-metrics.ts";
+import type { PrometheusExporterConfig } from "./config.ts";
+
+/** Prometheus text exposition format 0.0.4. */
+export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+const EMPTY_PRODUCER: MetricProducer = {
+  collect: async () => ({ resourceMetrics: { resource: emptyResource(), scopeMetrics: [] }, errors: [] }),
+};
+
+export class PrometheusPullExporter implements Exporter {
+  private readonly config: PrometheusExporterConfig;
+  private readonly sources: readonly Aggregator[];
+  private readonly logger: Logger;
+  private readonly id: string;
+  private readonly reader: PrometheusExporter;
+  private readonly serializer: PrometheusSerializer;
+  private readonly server: Server;
+  private readonly metrics: ExporterMetrics;
+  private readonly host: string;
+  private readonly port: number;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private boundPort = 0;
+  private started = false;
+  private stopped = false;
+
+  constructor(ctx: ComponentContext, config: PrometheusExporterConfig, sources: readonly Aggregator[]) {
+    this.config = config;
+    this.sources = sources;
+    this.logger = ctx.logger;
+    this.id = ctx.id;
+    const ep = parseEndpoint(config.endpoint);
+    if ("problem" in ep) throw new TypeError(`${ctx.id} endpoint: ${ep.problem}`);
+    this.host = ep.host;
+    this.port = ep.port;
+    this.reader = new PrometheusExporter({
+      preventServerStart: true,
+      metricProducers: sources.map((s) => s.metricProducer),
+      prefix: config.namespace,
+      withoutScopeInfo: config.withoutScopeInfo,
+      withoutTargetInfo: config.withoutTargetInfo,
+    });
+    const sdk = sdkMetricProducerOf(ctx.meterProvider);
+    this.reader.setMetricProducer(sdk ?? EMPTY_PRODUCER);
+    this.serializer = new PrometheusSerializer(config.namespace, false, undefined, config.withoutTargetInfo, config.withoutScopeInfo);
+    this.metrics = new ExporterMetrics(selfMeter(ctx.meterProvider), ctx.id);
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  /** The bound port (after start). */
+  get listeningPort(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.boundPort = await listen(this.server, this.host, this.port);
+    const ttl = this.config.seriesTtlMs;
+    if (ttl > 0) {
+      this.expiryTimer = setInterval(() => this.expire(), Math.min(Math.max(1000, Math.floor(ttl / 2)), 30_000)).unref();
+    }
+    this.logger.info({ exporter: this.id, endpoint: `${this.host}:${this.boundPort}`, path: this.config.path }, "prometheus endpoint listening");
+  }
+
+  /** Drops series idle for series_ttl in every source. Never throws (timer context). */
+  expire(): number {
+    let removed = 0;
+    for (const s of this.sources) {
+      try {
+        removed += s.expireIdle(this.config.seriesTtlMs);
+      } catch (e) {
+        this.metrics.recordError();
+        this.logger.error({ exporter: this.id, err: e }, "series expiry failed");
+      }
+    }
+    this.metrics.recordExpired(removed);
+    if (removed > 0) this.logger.debug({ exporter: this.id, removed }, "expired idle series");
+    return removed;
+  }
+
+  /** A pull exporter holds nothing to send: scrapes read the stores directly. */
+  async flush(): Promise<void> {}
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
+    this.expiryTimer = null;
+    await closeServer(this.server);
+  }
+
+  /** The exposition text, as a scrape would get it. */
+  async render(): Promise<string> {
+    const { resourceMetrics, errors } = await this.reader.collect();
+    if (errors.length > 0) {
+      this.metrics.recordError();
+      this.logger.warn({ exporter: this.id, errors: errors.map(String) }, "errors while collecting for a scrape");
+    }
+    return this.serializer.serialize(resourceMetrics);
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    const pathname = q < 0 ? url : url.slice(0, q);
+    if (pathname !== this.config.path) {
+      res.writeHead(404, { "content-type": "text/plain" }).end(`not found; metrics are at ${this.config.path}\n`);
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end("method not allowed\n");
+      return;
+    }
+    const t0 = performance.now();
+    this.render().then(
+      (body) => {
+        res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE }).end(req.method === "HEAD" ? undefined : body);
+        this.metrics.recordDuration((performance.now() - t0) / 1000);
+      },
+      (err: unknown) => {
+        this.metrics.recordError();
+        this.logger.error({ exporter: this.id, err }, "scrape failed");
+        res.writeHead(500, { "content-type": "text/plain" }).end(`scrape failed: ${String(err)}\n`);
+      },
+    );
+  }
+}

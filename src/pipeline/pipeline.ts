@@ -1,0 +1,541 @@
+/**
+ * A metrics pipeline: processors in order, cumulative-to-delta per input stream, then recording
+ * into the pipeline's own aggregation store. Implements `MetricsConsumer` for receivers.
+ *
+ * Mapping of decoded metrics onto store instruments:
+ * - sum -> counter (monotonic) or up-down counter (`monotonic: false`); cumulative and unspecified
+ *   temporality are converted to deltas first;
+ * - gauge -> gauge;
+ * - histogram -> histogram with the boundaries of the first point seen (later points with other
+ *   boundaries are re-bucketed by the store);
+ * - exponential_histogram -> histogram keeping an exponential histogram *and* explicit buckets
+ *   (`histogram_boundaries` or OpenTelemetry's defaults) so pull exporters can serve it;
+ * - summary -> histogram with no finite boundaries (one `+Inf` bucket) fed count and sum: exactly
+ *   what Prometheus shows for a summary without quantiles; quantiles are dropped;
+ * - samples -> histogram (`histogram_boundaries` or defaults), recorded value by value.
+ *
+ * Work per data point is a Map lookup of the stream and the record call; attribute rewriting,
+ * processor decisions and series binding happen once per new stream or metric name.
+ */
+import type { Attributes, AttributeValue } from "@opentelemetry/api";
+import type { Logger } from "pino";
+import type { Aggregator, BoundSeries, Instrument } from "../core/api.ts";
+import { explicitInputProblem, exponentialInputProblem } from "../core/merge-input.ts";
+import { DEFAULT_BOUNDARIES } from "../core/boundaries.ts";
+import type { PipelineConfig } from "../config/types.ts";
+import {
+  StreamState,
+  explicitDelta,
+  explicitInput,
+  exponentialDelta,
+  exponentialInput,
+  isOutOfOrder,
+  sumDelta,
+  summaryDelta,
+} from "../processors/cumulative-to-delta.ts";
+import type { MetricsProcessor } from "../processors/types.ts";
+import { PipelineMetrics, RefusalReason } from "../telemetry/self-metrics.ts";
+import { PipelineStore } from "./store.ts";
+import {
+  BackpressureError,
+  type ConsumeResult,
+  type DecodedBatch,
+  type DecodedMetric,
+  type DecodedResource,
+  type MetricsConsumer,
+} from "./types.ts";
+
+/** Instrument names the store accepts: OpenTelemetry's syntax, up to 255 characters. */
+const VALID_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
+/** Seconds a refused sender is asked to wait when the store is full. */
+export const BACKPRESSURE_RETRY_SECONDS = 5;
+
+type InstrumentSignature = "counter" | "updown" | "gauge" | "histogram";
+
+interface InstrumentEntry {
+  readonly signature: InstrumentSignature;
+  readonly instrument: Instrument;
+}
+
+/** Streams of one (resource, scope, metric). */
+interface MetricTable {
+  readonly streams: Map<string, StreamState>;
+}
+
+interface ResourceEntry {
+  /** Resource attributes chosen by `resource_to_telemetry` (empty when disabled). */
+  readonly labels: Attributes;
+  /** scope key -> metric name -> table */
+  readonly scopes: Map<string, Map<string, MetricTable>>;
+}
+
+export interface PipelineOptions {
+  readonly config: PipelineConfig;
+  readonly store: Aggregator;
+  readonly processors: readonly MetricsProcessor[];
+  readonly metrics: PipelineMetrics;
+  readonly logger: Logger;
+  /** Receive clock (epoch ms) for stream idleness; default Date.now. */
+  readonly now?: () => number;
+}
+
+/** Per-batch tallies (one object per pipeline, reset per batch). */
+class Tally {
+  accepted = 0;
+  received = 0;
+  rejected = 0;
+  message = "";
+  readonly byReason = new Map<RefusalReason, number>();
+
+  reset(): void {
+    this.accepted = 0;
+    this.received = 0;
+    this.rejected = 0;
+    this.message = "";
+    this.byReason.clear();
+  }
+
+  refuse(reason: RefusalReason, count: number, message: string): void {
+    if (count <= 0) return;
+    if (reason !== RefusalReason.Filtered) {
+      this.rejected += count;
+      if (this.message === "") this.message = message;
+    } else this.accepted += count;
+    this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + count);
+  }
+}
+
+export class Pipeline implements MetricsConsumer {
+  readonly id: string;
+  readonly store: PipelineStore;
+  private readonly config: PipelineConfig;
+  private readonly processors: readonly MetricsProcessor[];
+  private readonly admitters: readonly MetricsProcessor[];
+  private readonly metrics: PipelineMetrics;
+  private readonly logger: Logger;
+  private readonly now: () => number;
+  private readonly resources = new Map<string, ResourceEntry>();
+  private readonly instruments = new Map<string, InstrumentEntry>();
+  private readonly keepCache = new Map<string, boolean>();
+  private readonly sampleBoundaries: readonly number[];
+  private readonly includeResource: ((key: string) => boolean) | null;
+  private readonly tally = new Tally();
+  private readonly summaryScratch = { count: 0, sum: 0 };
+  private generation = 0;
+  private streamCount = 0;
+  private sweepTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: PipelineOptions) {
+    this.config = options.config;
+    this.id = options.config.id;
+    this.store = options.store instanceof PipelineStore ? options.store : new PipelineStore(options.store);
+    this.processors = options.processors;
+    this.admitters = options.processors.filter((p) => p.admit !== undefined);
+    this.metrics = options.metrics;
+    this.logger = options.logger;
+    this.now = options.now ?? Date.now;
+    this.sampleBoundaries = options.config.histogramBoundaries ?? DEFAULT_BOUNDARIES;
+    const rt = options.config.resourceToTelemetry;
+    if (!rt.enabled) this.includeResource = null;
+    else if (rt.include === null) this.includeResource = () => true;
+    else {
+      const allowed = new Set(rt.include);
+      this.includeResource = (k) => allowed.has(k);
+    }
+  }
+
+  /** Input streams currently tracked. */
+  get streams(): number {
+    return this.streamCount;
+  }
+
+  /** Starts the idle-stream sweep. */
+  start(): void {
+    const every = Math.max(1000, Math.floor(this.config.streamTtlMs / 2));
+    this.sweepTimer ??= setInterval(() => this.sweep(), every).unref();
+  }
+
+  stop(): void {
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
+  }
+
+  /** Throws BackpressureError when the pipeline must refuse a batch; consumes nothing. */
+  admit(): void {
+    for (const p of this.admitters) p.admit?.();
+    const series = this.store.stats().series;
+    const max = this.config.maxSeries;
+    if (series >= max || this.streamCount >= max) {
+      throw new BackpressureError(
+        `pipeline ${this.id} is full: ${series} series and ${this.streamCount} input streams for max_series ${max}; idle ones expire after series_ttl / stream_ttl`,
+        BACKPRESSURE_RETRY_SECONDS,
+      );
+    }
+  }
+
+  consume(batch: DecodedBatch): ConsumeResult {
+    try {
+      this.admit();
+    } catch (e) {
+      if (e instanceof BackpressureError) this.metrics.recordRefused(RefusalReason.Backpressure, countPoints(batch));
+      throw e;
+    }
+    return this.consumeAdmitted(batch);
+  }
+
+  /** Consumes a batch that `admit()` accepted (the fan-out admits every pipeline first). */
+  consumeAdmitted(batch: DecodedBatch): ConsumeResult {
+    const t0 = performance.now();
+    if (this.store.generation !== this.generation) this.unbindAll();
+    const tally = this.tally;
+    tally.reset();
+    const nowMs = this.now();
+    if (batch.rejectedPoints > 0) {
+      tally.received += batch.rejectedPoints;
+      tally.refuse(RefusalReason.Decoder, batch.rejectedPoints, batch.rejectionMessage);
+    }
+    for (const resource of batch.resources) {
+      const entry = this.resourceEntry(resource);
+      for (const scope of resource.scopes) {
+        const scopeKey = scope.version === "" ? scope.name : `${scope.name}\u0000${scope.version}`;
+        let tables = entry.scopes.get(scopeKey);
+        if (tables === undefined) entry.scopes.set(scopeKey, (tables = new Map()));
+        for (const metric of scope.metrics) {
+          let table = tables.get(metric.name);
+          if (table === undefined) tables.set(metric.name, (table = { streams: new Map() }));
+          this.consumeMetric(metric, entry, table, nowMs);
+        }
+      }
+    }
+    for (const [reason, count] of tally.byReason) this.metrics.recordRefused(reason, count);
+    this.metrics.recordBatch(tally.received, tally.accepted, (performance.now() - t0) / 1000);
+    return { acceptedPoints: tally.accepted, rejectedPoints: tally.rejected, message: tally.message };
+  }
+
+  private resourceEntry(resource: DecodedResource): ResourceEntry {
+    let entry = this.resources.get(resource.attributesKey);
+    if (entry === undefined) {
+      const labels: Record<string, AttributeValue> = {};
+      if (this.includeResource !== null) {
+        for (const [k, v] of Object.entries(resource.attributes)) if (v !== undefined && this.includeResource(k)) labels[k] = v;
+      }
+      entry = { labels, scopes: new Map() };
+      this.resources.set(resource.attributesKey, entry);
+    }
+    return entry;
+  }
+
+  private keep(name: string): boolean {
+    let keep = this.keepCache.get(name);
+    if (keep === undefined) {
+      keep = this.processors.every((p) => p.keepMetric(name));
+      this.keepCache.set(name, keep);
+    }
+    return keep;
+  }
+
+  private stream(table: MetricTable, entry: ResourceEntry, key: string, attributes: Attributes, nowMs: number): StreamState {
+    let s = table.streams.get(key);
+    if (s === undefined) {
+      let attrs: Attributes = attributes;
+      if (this.includeResource !== null) attrs = { ...entry.labels, ...attributes };
+      for (const p of this.processors) attrs = p.processAttributes(attrs);
+      const n = Object.keys(attrs).length;
+      if (n > this.config.maxAttributes) {
+        s = new StreamState(EMPTY_ATTRIBUTES, nowMs);
+        s.refusal = `a point with ${n} attributes exceeds max_attributes_per_point ${this.config.maxAttributes}`;
+      } else s = new StreamState(attrs, nowMs);
+      table.streams.set(key, s);
+      this.streamCount++;
+    } else s.lastSeenMs = nowMs;
+    return s;
+  }
+
+  private bound(s: StreamState, instrument: Instrument): BoundSeries {
+    let b = s.series;
+    if (b === null) {
+      b = instrument.bind(s.attributes);
+      s.series = b;
+    }
+    return b;
+  }
+
+  /** The instrument for a metric, or a refusal message. */
+  private instrumentFor(metric: DecodedMetric): Instrument | string {
+    if (!VALID_NAME.test(metric.name)) {
+      return `invalid metric name ${JSON.stringify(metric.name.slice(0, 80))} (letters, digits, _ . - /; starting with a letter; at most 255 characters)`;
+    }
+    let signature: InstrumentSignature;
+    switch (metric.type) {
+      case "sum":
+        signature = metric.monotonic ? "counter" : "updown";
+        break;
+      case "gauge":
+        signature = "gauge";
+        break;
+      default:
+        signature = "histogram";
+    }
+    const found = this.instruments.get(metric.name);
+    if (found !== undefined) {
+      return found.signature === signature ? found.instrument : `metric ${JSON.stringify(metric.name)} is already a ${found.signature}; a ${metric.type}${metric.type === "sum" ? (metric.monotonic ? " (monotonic)" : " (non-monotonic)") : ""} point cannot join it`;
+    }
+    const common = { unit: metric.unit, description: metric.description, cardinalityLimit: this.config.cardinalityLimit };
+    let instrument: Instrument;
+    try {
+      switch (metric.type) {
+        case "sum":
+          instrument = this.store.counter(metric.name, { ...common, monotonic: metric.monotonic });
+          break;
+        case "gauge":
+          instrument = this.store.gauge(metric.name, common);
+          break;
+        case "histogram": {
+          const first = metric.points[0];
+          instrument = this.store.histogram(metric.name, { ...common, boundaries: first === undefined ? this.sampleBoundaries : first.boundaries });
+          break;
+        }
+        case "exponential_histogram":
+          instrument = this.store.histogram(metric.name, { ...common, boundaries: this.sampleBoundaries, exponential: {} });
+          break;
+        case "summary":
+          instrument = this.store.histogram(metric.name, { ...common, boundaries: [] });
+          break;
+        case "samples":
+          instrument = this.store.histogram(metric.name, { ...common, boundaries: this.sampleBoundaries });
+          break;
+      }
+    } catch (e) {
+      return `metric ${JSON.stringify(metric.name)}: ${(e as Error).message}`;
+    }
+    this.instruments.set(metric.name, { signature, instrument });
+    return instrument;
+  }
+
+  private consumeMetric(metric: DecodedMetric, entry: ResourceEntry, table: MetricTable, nowMs: number): void {
+    const tally = this.tally;
+    const n = metric.type === "samples" ? countSampleValues(metric.points) : metric.points.length;
+    tally.received += n;
+    if (n === 0) return;
+    if (!this.keep(metric.name)) {
+      tally.refuse(RefusalReason.Filtered, n, "");
+      return;
+    }
+    const instrument = this.instrumentFor(metric);
+    if (typeof instrument === "string") {
+      tally.refuse(VALID_NAME.test(metric.name) ? RefusalReason.TypeConflict : RefusalReason.InvalidName, n, instrument);
+      return;
+    }
+    const overflowBefore = instrument.overflowCount;
+    switch (metric.type) {
+      case "sum": {
+        const cumulative = metric.temporality !== "delta";
+        const monotonic = metric.monotonic;
+        for (const p of metric.points) {
+          if (!Number.isFinite(p.value)) {
+            tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: non-finite value ${p.value}`);
+            continue;
+          }
+          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
+          if (s.refusal !== null) {
+            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
+            continue;
+          }
+          let v = p.value;
+          if (cumulative) {
+            if (isOutOfOrder(s, p.timeMs)) {
+              tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
+              continue;
+            }
+            v = sumDelta(s, p, monotonic);
+          } else if (monotonic && v < 0) {
+            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: negative increment ${v} on a monotonic sum`);
+            continue;
+          }
+          this.bound(s, instrument).record(v);
+          tally.accepted++;
+        }
+        break;
+      }
+      case "gauge":
+        for (const p of metric.points) {
+          if (!Number.isFinite(p.value)) {
+            tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: non-finite value ${p.value}`);
+            continue;
+          }
+          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
+          if (s.refusal !== null) {
+            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
+            continue;
+          }
+          this.bound(s, instrument).record(p.value);
+          tally.accepted++;
+        }
+        break;
+      case "histogram": {
+        const cumulative = metric.temporality !== "delta";
+        for (const p of metric.points) {
+          const input = explicitInput(p);
+          const problem = explicitInputProblem(input);
+          if (problem !== null) {
+            tally.refuse(Number.isFinite(p.sum) ? RefusalReason.InvalidPoint : RefusalReason.NonFinite, 1, `metric ${metric.name}: ${problem}`);
+            continue;
+          }
+          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
+          if (s.refusal !== null) {
+            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
+            continue;
+          }
+          let d: typeof input | null = input;
+          if (cumulative) {
+            if (isOutOfOrder(s, p.timeMs)) {
+              tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
+              continue;
+            }
+            d = explicitDelta(s, p);
+          }
+          if (d !== null && d.count > 0) this.bound(s, instrument).mergeExplicit(d);
+          tally.accepted++;
+        }
+        break;
+      }
+      case "exponential_histogram": {
+        const cumulative = metric.temporality !== "delta";
+        for (const p of metric.points) {
+          const input = exponentialInput(p);
+          const problem = exponentialInputProblem(input);
+          if (problem !== null) {
+            tally.refuse(Number.isFinite(p.sum) ? RefusalReason.InvalidPoint : RefusalReason.NonFinite, 1, `metric ${metric.name}: ${problem}`);
+            continue;
+          }
+          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
+          if (s.refusal !== null) {
+            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
+            continue;
+          }
+          let d: typeof input | null = input;
+          if (cumulative) {
+            if (isOutOfOrder(s, p.timeMs)) {
+              tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
+              continue;
+            }
+            d = exponentialDelta(s, p);
+          }
+          if (d !== null && d.count > 0) this.bound(s, instrument).mergeExponential(d);
+          tally.accepted++;
+        }
+        break;
+      }
+      case "summary": {
+        const scratch = this.summaryScratch;
+        for (const p of metric.points) {
+          if (!(p.count >= 0) || !Number.isFinite(p.count) || !Number.isFinite(p.sum)) {
+            tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: summary count ${p.count} / sum ${p.sum} is not finite`);
+            continue;
+          }
+          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
+          if (s.refusal !== null) {
+            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
+            continue;
+          }
+          if (isOutOfOrder(s, p.timeMs)) {
+            tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
+            continue;
+          }
+          summaryDelta(s, p, scratch);
+          if (scratch.count > 0) {
+            this.bound(s, instrument).mergeExplicit({
+              boundaries: EMPTY,
+              bucketCounts: [scratch.count],
+              count: scratch.count,
+              sum: scratch.sum,
+              min: NaN,
+              max: NaN,
+            });
+          }
+          tally.accepted++;
+        }
+        break;
+      }
+      case "samples":
+        for (const p of metric.points) {
+          const values = p.values;
+          let bad = 0;
+          for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) bad++;
+          if (bad > 0) tally.refuse(RefusalReason.NonFinite, bad, `metric ${metric.name}: ${bad} non-finite sample value(s)`);
+          if (values.length === bad) continue;
+          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
+          if (s.refusal !== null) {
+            tally.refuse(RefusalReason.InvalidPoint, values.length - bad, `metric ${metric.name}: ${s.refusal}`);
+            continue;
+          }
+          // The store refuses non-finite values on its own; they were counted above.
+          this.bound(s, instrument).recordBatch(values);
+          tally.accepted += values.length - bad;
+        }
+        break;
+    }
+    const overflow = instrument.overflowCount - overflowBefore;
+    if (overflow > 0) this.metrics.recordOverflow(overflow);
+  }
+
+  /** Forgets every cached binding (the store expired series). */
+  private unbindAll(): void {
+    for (const entry of this.resources.values()) {
+      for (const tables of entry.scopes.values()) {
+        for (const table of tables.values()) for (const s of table.streams.values()) s.series = null;
+      }
+    }
+    this.generation = this.store.generation;
+  }
+
+  /** Drops streams idle longer than stream_ttl. Never throws (timer context). */
+  sweep(): number {
+    try {
+      const cutoff = this.now() - this.config.streamTtlMs;
+      let removed = 0;
+      for (const [rk, entry] of this.resources) {
+        for (const [sk, tables] of entry.scopes) {
+          for (const [name, table] of tables) {
+            for (const [key, s] of table.streams) {
+              if (s.lastSeenMs < cutoff) {
+                table.streams.delete(key);
+                removed++;
+              }
+            }
+            if (table.streams.size === 0) tables.delete(name);
+          }
+          if (tables.size === 0) entry.scopes.delete(sk);
+        }
+        if (entry.scopes.size === 0) this.resources.delete(rk);
+      }
+      this.streamCount -= removed;
+      if (removed > 0) this.logger.debug({ pipeline: this.id, removed, streams: this.streamCount }, "forgot idle input streams");
+      return removed;
+    } catch (e) {
+      this.logger.error({ pipeline: this.id, err: e }, "stream sweep failed");
+      return 0;
+    }
+  }
+}
+
+const EMPTY: readonly number[] = Object.freeze([]);
+const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
+
+function countSampleValues(points: readonly { values: Float64Array }[]): number {
+  let n = 0;
+  for (const p of points) n += p.values.length;
+  return n;
+}
+
+/** Points in a batch (samples count value by value), for refusal accounting. */
+export function countPoints(batch: DecodedBatch): number {
+  let n = batch.rejectedPoints;
+  for (const r of batch.resources) {
+    for (const s of r.scopes) {
+      for (const m of s.metrics) n += m.type === "samples" ? countSampleValues(m.points) : m.points.length;
+    }
+  }
+  return n;
+}
+

@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { createAggregator } from "../../../src/core/aggregator.ts";
+import type { ConfigError } from "../../../src/components/types.ts";
+import { validatePrometheusConfig } from "../../../src/exporters/prometheus/config.ts";
+import { PrometheusPullExporter, PROMETHEUS_CONTENT_TYPE } from "../../../src/exporters/prometheus/exporter.ts";
+import { createSilentLogger } from "../../../src/telemetry/logger.ts";
+import { createTelemetryMeterProvider } from "../../../src/telemetry/meter-provider.ts";
+
+async function setup(config: Partial<ReturnType<typeof validatePrometheusConfig>> = {}, now?: () => number) {
+  const store = await createAggregator({ engine: "js", now });
+  const meterProvider = createTelemetryMeterProvider({ "deployment.environment": "test" });
+  const errors: ConfigError[] = [];
+  const exporter = new PrometheusPullExporter(
+    { id: "prometheus", logger: createSilentLogger(), meterProvider },
+    { ...validatePrometheusConfig({ endpoint: "127.0.0.1:0" }, "exporters::prometheus", errors), ...config },
+    [store],
+  );
+  await exporter.start();
+  return { store, exporter, url: `http://127.0.0.1:${exporter.listeningPort}` };
+}
+
+describe("PrometheusPullExporter", () => {
+  describe("scrape", () => {
+    it("serves the store and the daemon's SDK instruments with the 0.0.4 content type", async () => {
+      const { store, exporter, url } = await setup({ namespace: "app" });
+      try {
+        store.counter("jobs").add(3, { queue: "a" });
+        const res = await fetch(`${url}/metrics`);
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get("content-type"), PROMETHEUS_CONTENT_TYPE);
+        const text = await res.text();
+        assert.match(text, /^app_jobs_total\{queue="a",otel_scope_name="statset"\} 3$/m);
+        assert.match(text, /^target_info\{service_name="statset",deployment_environment="test"\} 1$/m);
+      } finally {
+        await exporter.shutdown();
+      }
+    });
+
+    it("answers 404 elsewhere and 405 for other methods", async () => {
+      const { exporter, url } = await setup();
+      try {
+        assert.equal((await fetch(`${url}/other`)).status, 404);
+        assert.equal((await fetch(`${url}/metrics`, { method: "POST" })).status, 405);
+      } finally {
+        await exporter.shutdown();
+      }
+    });
+  });
+
+  describe("expire", () => {
+    it("drops series idle for series_ttl and keeps active ones", async () => {
+      let now = 1_000_000;
+      const { store, exporter } = await setup({ seriesTtlMs: 60_000 }, () => now);
+      try {
+        const c = store.counter("c");
+        c.add(1, { s: "idle" });
+        c.add(1, { s: "busy" });
+        await exporter.render();
+        now += 30_000;
+        c.add(1, { s: "busy" });
+        await exporter.render();
+        now += 40_000;
+        assert.equal(exporter.expire(), 1);
+        const text = await exporter.render();
+        assert.match(text, /s="busy"/);
+        assert.doesNotMatch(text, /s="idle"/);
+      } finally {
+        await exporter.shutdown();
+      }
+    });
+  });
+
+  describe("shutdown", () => {
+    it("is idempotent and safe without start", async () => {
+      const store = await createAggregator({ engine: "js" });
+      const e = new PrometheusPullExporter({ id: "p", logger: createSilentLogger(), meterProvider: createTelemetryMeterProvider() }, validatePrometheusConfig({}, "p", []), [store]);
+      await e.shutdown();
+      await e.shutdown();
+    });
+  });
+});
+
+describe("validatePrometheusConfig", () => {
+  it("defaults to 127.0.0.1:9464, /metrics and a 5m series_ttl", () => {
+    const errors: ConfigError[] = [];
+    assert.deepEqual(validatePrometheusConfig(undefined, "exporters::prometheus", errors), {
+      endpoint: "127.0.0.1:9464",
+      path: "/metrics",
+      namespace: "",
+      seriesTtlMs: 300_000,
+      withoutScopeInfo: false,
+      withoutTargetInfo: false,
+    });
+    assert.deepEqual(errors, []);
+  });
+
+  it("reports every bad setting with its path", () => {
+    const errors: ConfigError[] = [];
+    validatePrometheusConfig({ endpoint: "x", path: "metrics", namespace: "1bad", series_ttl: "100ms", extra: true }, "exporters::prometheus/a", errors);
+    assert.deepEqual(
+      errors.map((e) => e.path),
+      ["exporters::prometheus/a::endpoint", "exporters::prometheus/a::path", "exporters::prometheus/a::namespace", "exporters::prometheus/a::series_ttl", "exporters::prometheus/a::extra"],
+    );
+  });
+});
