@@ -123,6 +123,9 @@ class WasmEngine implements AggregationEngine {
 
   recordBatch(slot: number, values: Float64Array, start = 0, end = values.length): void {
     this.flush();
+    // the copy must not read past the array: clamp as subarray would
+    start = Math.max(0, start);
+    end = Math.min(end, values.length);
     const cap = this.transferCapacity;
     const ptr = this.transferValuesPtr;
     const word = ptr >>> 3;
@@ -144,6 +147,7 @@ class WasmEngine implements AggregationEngine {
 
   recordScattered(slots: Int32Array, values: Float64Array, n: number): void {
     this.flush();
+    n = Math.min(n, slots.length, values.length);
     const cap = this.transferCapacity;
     const slotsPtr = this.transferSlotsPtr;
     const valuesPtr = this.transferValuesPtr;

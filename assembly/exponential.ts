@@ -1,0 +1,223 @@
+// Base-2 exponential histogram state: one scale shared by a positive and a negative range, each
+// holding at most `size` buckets in a window of u32 counters.
+//
+// A range keeps [lo, hi], the lowest and highest non-empty index, inside a window of `size`
+// positions starting at index `base`; positions outside [lo, hi] are always zero. A count that
+// would wrap a u32 counter carries into a lazily allocated block of high words (`carry`), so
+// counts are exact 64-bit integers while the common case costs 4 bytes per bucket.
+
+import { alloc } from "./heap";
+import { mapToIndex } from "./mapping";
+import {
+  R_BASE, R_CARRY, R_COUNTS, R_HI, R_LO,
+  X_INLINE_USED, X_NEG, X_POS, X_SCALE, X_STATE, X_ZERO,
+} from "./layout";
+
+export const EMPTY_LO: i32 = i32.MAX_VALUE;
+export const EMPTY_HI: i32 = i32.MIN_VALUE;
+
+/** Fresh state at `maxScale`; both ranges empty, no storage claimed. */
+export function expInit(exp: usize, maxScale: i32): void {
+  store<i32>(exp, maxScale, X_SCALE);
+  store<u32>(exp, 0, X_INLINE_USED);
+  store<f64>(exp, 0.0, X_ZERO);
+  rangeInit(exp + X_POS);
+  rangeInit(exp + X_NEG);
+}
+
+@inline function rangeInit(range: usize): void {
+  store<i32>(range, 0, R_BASE);
+  store<i32>(range, EMPTY_LO, R_LO);
+  store<i32>(range, EMPTY_HI, R_HI);
+}
+
+/** Zeroes the state but keeps the counter blocks for reuse. */
+export function expReset(exp: usize, maxScale: i32): void {
+  rangeClear(exp + X_POS);
+  rangeClear(exp + X_NEG);
+  store<i32>(exp, maxScale, X_SCALE);
+  store<f64>(exp, 0.0, X_ZERO);
+}
+
+function rangeClear(range: usize): void {
+  const lo = load<i32>(range, R_LO);
+  const hi = load<i32>(range, R_HI);
+  if (lo <= hi) {
+    const from = <usize>(lo - load<i32>(range, R_BASE)) * 4;
+    const bytes = <usize>(hi - lo + 1) * 4;
+    memory.fill(<usize>load<u32>(range, R_COUNTS) + from, 0, bytes);
+    const carry = <usize>load<u32>(range, R_CARRY);
+    if (carry != 0) memory.fill(carry + from, 0, bytes);
+  }
+  store<i32>(range, EMPTY_LO, R_LO);
+  store<i32>(range, EMPTY_HI, R_HI);
+}
+
+@inline export function rangeIsEmpty(range: usize): bool {
+  return load<i32>(range, R_LO) > load<i32>(range, R_HI);
+}
+
+/** Count at window position `pos`. */
+export function rangeCountAt(range: usize, pos: i32): u64 {
+  const offset = <usize>pos * 4;
+  let c = <u64>load<u32>(<usize>load<u32>(range, R_COUNTS) + offset);
+  const carry = <usize>load<u32>(range, R_CARRY);
+  if (carry != 0) c |= (<u64>load<u32>(carry + offset)) << 32;
+  return c;
+}
+
+function rangeSetAt(range: usize, pos: i32, value: u64, size: i32): void {
+  const offset = <usize>pos * 4;
+  store<u32>(<usize>load<u32>(range, R_COUNTS) + offset, <u32>value);
+  let carry = <usize>load<u32>(range, R_CARRY);
+  if (carry == 0) {
+    if ((value >> 32) == 0) return;
+    carry = alloc(<usize>size * 4);
+    store<u32>(range, <u32>carry, R_CARRY);
+  }
+  store<u32>(carry + offset, <u32>(value >> 32));
+}
+
+/** Adds `inc` at window position `pos`. */
+@inline export function rangeAddAt(range: usize, pos: i32, inc: u64, size: i32): void {
+  rangeSetAt(range, pos, rangeCountAt(range, pos) + inc, size);
+}
+
+/** The u32 counter overflowed at `offset`: carry one into the high word. */
+export function carryOne(range: usize, offset: usize, size: i32): void {
+  let carry = <usize>load<u32>(range, R_CARRY);
+  if (carry == 0) {
+    carry = alloc(<usize>size * 4);
+    store<u32>(range, <u32>carry, R_CARRY);
+  }
+  store<u32>(carry + offset, load<u32>(carry + offset) + 1);
+}
+
+function ensureStorage(exp: usize, range: usize, size: i32): void {
+  if (load<u32>(range, R_COUNTS) != 0) return;
+  let block: usize;
+  if (load<u32>(exp, X_INLINE_USED) == 0) {
+    block = exp + X_STATE;
+    store<u32>(exp, 1, X_INLINE_USED);
+  } else {
+    block = alloc(<usize>size * 4);
+  }
+  store<u32>(range, <u32>block, R_COUNTS);
+}
+
+/** Moves the window so that [newLo, newHi] (which fits in `size`) sits in its middle. */
+function recenter(range: usize, newLo: i32, newHi: i32, size: i32): void {
+  const base = load<i32>(range, R_BASE);
+  const lo = load<i32>(range, R_LO);
+  const hi = load<i32>(range, R_HI);
+  const newBase = newLo - ((size - (newHi - newLo + 1)) >> 1);
+  if (newBase == base) return;
+  moveWindow(<usize>load<u32>(range, R_COUNTS), lo - base, lo - newBase, hi - lo + 1, size);
+  const carry = <usize>load<u32>(range, R_CARRY);
+  if (carry != 0) moveWindow(carry, lo - base, lo - newBase, hi - lo + 1, size);
+  store<i32>(range, newBase, R_BASE);
+}
+
+function moveWindow(block: usize, from: i32, to: i32, n: i32, size: i32): void {
+  memory.copy(block + <usize>to * 4, block + <usize>from * 4, <usize>n * 4);
+  if (to > 0) memory.fill(block, 0, <usize>to * 4);
+  const end = to + n;
+  if (end < size) memory.fill(block + <usize>end * 4, 0, <usize>(size - end) * 4);
+}
+
+/** How many halvings bring [low, high] within `size` buckets (OpenTelemetry's changeScale). */
+export function changeScale(high: i32, low: i32, size: i32): i32 {
+  let change = 0;
+  while (high - low >= size) {
+    high >>= 1;
+    low >>= 1;
+    change++;
+  }
+  return change;
+}
+
+/** Lowers the scale by `change`, merging 2^change neighbouring buckets in both ranges. */
+export function downscale(exp: usize, change: i32, size: i32): void {
+  if (change <= 0) return;
+  downscaleRange(exp + X_POS, change, size);
+  downscaleRange(exp + X_NEG, change, size);
+  store<i32>(exp, load<i32>(exp, X_SCALE) - change, X_SCALE);
+}
+
+function downscaleRange(range: usize, change: i32, size: i32): void {
+  const lo = load<i32>(range, R_LO);
+  const hi = load<i32>(range, R_HI);
+  if (lo > hi) return;
+  const base = load<i32>(range, R_BASE);
+  const newLo = lo >> change;
+  const newHi = hi >> change;
+  // In-place compaction to a window based at newLo: a bucket's new position never exceeds its old
+  // one, and everything outside [lo, hi] is zero, so reading upwards never meets a written slot.
+  for (let index = lo; index <= hi; index++) {
+    const from = index - base;
+    const c = rangeCountAt(range, from);
+    if (c == 0) continue;
+    const to = (index >> change) - newLo;
+    if (to != from) {
+      rangeSetAt(range, from, 0, size);
+      rangeAddAt(range, to, c, size);
+    }
+  }
+  store<i32>(range, newLo, R_BASE);
+  store<i32>(range, newLo, R_LO);
+  store<i32>(range, newHi, R_HI);
+  recenter(range, newLo, newHi, size);
+}
+
+/**
+ * Adds `inc` (> 0) at `index` of `range`, whose scale is current and for which [lo, hi] plus
+ * `index` is known to fit in `size` buckets.
+ */
+export function rangeInsertFitting(exp: usize, range: usize, index: i32, inc: u64, size: i32): void {
+  let lo = load<i32>(range, R_LO);
+  let hi = load<i32>(range, R_HI);
+  if (lo > hi) {
+    ensureStorage(exp, range, size);
+    lo = hi = index;
+    store<i32>(range, index - (size >> 1), R_BASE);
+  } else if (index < lo || index > hi) {
+    const newLo = min(lo, index);
+    const newHi = max(hi, index);
+    const base = load<i32>(range, R_BASE);
+    if (newLo < base || newHi >= base + size) recenter(range, newLo, newHi, size);
+    lo = newLo;
+    hi = newHi;
+  }
+  store<i32>(range, lo, R_LO);
+  store<i32>(range, hi, R_HI);
+  rangeAddAt(range, index - load<i32>(range, R_BASE), inc, size);
+}
+
+/**
+ * Adds `inc` (> 0) for nonzero finite `value`, downscaling first when its bucket would not fit.
+ * This is the general path; the record kernels inline the in-window case.
+ */
+export function expInsert(exp: usize, value: f64, inc: u64, size: i32): void {
+  const range = exp + (value > 0 ? X_POS : X_NEG);
+  const magnitude = Math.abs(value);
+  while (true) {
+    const index = mapToIndex(magnitude, load<i32>(exp, X_SCALE));
+    const lo = load<i32>(range, R_LO);
+    const hi = load<i32>(range, R_HI);
+    if (lo <= hi) {
+      const newLo = min(lo, index);
+      const newHi = max(hi, index);
+      if (newHi - newLo >= size) {
+        downscale(exp, changeScale(newHi, newLo, size), size);
+        continue; // remap at the new scale, as OpenTelemetry does
+      }
+    }
+    rangeInsertFitting(exp, range, index, inc, size);
+    return;
+  }
+}
+
+/** zeroCount += inc. */
+@inline export function expAddZero(exp: usize, inc: f64): void {
+  store<f64>(exp, load<f64>(exp, X_ZERO) + inc, X_ZERO);
+}

@@ -1,0 +1,321 @@
+// Recording kernels. Batches arrive as columns in linear memory (values f64, slots i32); every
+// value is checked (NaN/±Inf refused and counted), -0 becomes +0, then the statistic set, the
+// explicit buckets and the exponential histogram of its slot are updated.
+//
+// Shape: each kernel runs a call-free loop over as many values as it can handle on the fast
+// path (value inside its range's window, no counter wrap, index decided without the exact log),
+// then hands the one value that needs more to `observe`, and resumes. Keeping calls out of the
+// hot loop lets the engine keep the loop's state in registers instead of spilling it around them.
+
+import { bucketIndex } from "./explicit";
+import { carryOne, expAddZero, expInsert } from "./exponential";
+import {
+  KIND_GAUGE, KIND_SUM, L_BOUNDS, L_BUCKETS, L_EXP, L_EXP_SIZE, L_NB, L_NB_PADDED,
+  R_BASE, R_COUNTS, R_HI, R_LO, S_COUNT, S_KIND, S_LAST, S_LAYOUT, S_MAX, S_MIN, S_REJECTED, S_SUM,
+  X_NEG, X_POS, X_SCALE,
+} from "./layout";
+import { mapToIndexFast, mapToIndexWith, scaleDelta, scaleUnit } from "./mapping";
+import { livePtr } from "./slots";
+
+const EXP_BITS: u64 = 0x7ff0000000000000;
+
+@inline function isNonFinite(v: f64): bool {
+  return (reinterpret<u64>(v) & EXP_BITS) == EXP_BITS;
+}
+
+/**
+ * The fast exponential step for nonzero finite `v`: increments its bucket and returns true, or
+ * returns false (changing nothing) when the value needs `expObserveSlow`.
+ */
+@inline function expTryFast(exp: usize, v: f64, scale: i32, unit: f64, delta: f64): bool {
+  const range = exp + (v > 0 ? X_POS : X_NEG);
+  const index = mapToIndexWith(Math.abs(v), scale, unit, delta);
+  // NEEDS_EXACT is below every lo, and an empty range has lo > hi
+  if (index < load<i32>(range, R_LO) || index > load<i32>(range, R_HI)) return false;
+  const counter = <usize>load<u32>(range, R_COUNTS) + (<usize>(index - load<i32>(range, R_BASE)) << 2);
+  const c = load<u32>(counter) + 1;
+  if (c == 0) return false; // the u32 would wrap: the slow path carries
+  store<u32>(counter, c);
+  return true;
+}
+
+/** The general exponential step: window moves, downscaling, carries, the exact mapping. */
+function expObserveSlow(exp: usize, v: f64, size: i32): void {
+  if (v == 0.0) {
+    expAddZero(exp, 1.0);
+    return;
+  }
+  const range = exp + (v > 0 ? X_POS : X_NEG);
+  const index = mapToIndexFast(Math.abs(v), load<i32>(exp, X_SCALE));
+  if (index >= load<i32>(range, R_LO) && index <= load<i32>(range, R_HI)) {
+    const offset = <usize>(index - load<i32>(range, R_BASE)) << 2;
+    const counter = <usize>load<u32>(range, R_COUNTS) + offset;
+    const c = load<u32>(counter) + 1;
+    store<u32>(counter, c);
+    if (c == 0) carryOne(range, offset, size);
+  } else {
+    expInsert(exp, v, 1, size); // maps exactly itself
+  }
+}
+
+/** One value into one slot, everything in memory; the slow path of every kernel. */
+function observe(slot: usize, v: f64): void {
+  if (isNonFinite(v)) {
+    store<f64>(slot, load<f64>(slot, S_REJECTED) + 1.0, S_REJECTED);
+    return;
+  }
+  v += 0.0;
+  store<f64>(slot, load<f64>(slot, S_COUNT) + 1.0, S_COUNT);
+  store<f64>(slot, load<f64>(slot, S_SUM) + v, S_SUM);
+  const lo = load<f64>(slot, S_MIN);
+  const hi = load<f64>(slot, S_MAX);
+  store<f64>(slot, v < lo ? v : lo, S_MIN);
+  store<f64>(slot, v > hi ? v : hi, S_MAX);
+  const kind = load<u32>(slot, S_KIND);
+  if (kind == KIND_GAUGE) {
+    store<f64>(slot, v, S_LAST);
+    return;
+  }
+  if (kind == KIND_SUM) return;
+  const layout = <usize>load<u32>(slot, S_LAYOUT);
+  const nb = load<i32>(layout, L_NB);
+  if (nb >= 0) {
+    const bucket = slot + <usize>load<u32>(layout, L_BUCKETS) +
+      (<usize>bucketIndex(<usize>load<u32>(layout, L_BOUNDS), nb, load<i32>(layout, L_NB_PADDED), v) << 3);
+    store<f64>(bucket, load<f64>(bucket) + 1.0);
+  }
+  const size = load<i32>(layout, L_EXP_SIZE);
+  if (size > 0) expObserveSlow(slot + <usize>load<u32>(layout, L_EXP), v, size);
+}
+
+/** Statistic set only (sum and gauge slots): min/max in f64x2 lanes, two values per step. */
+function batchStats(slot: usize, ptr: usize, n: i32, isGauge: bool): void {
+  let count = load<f64>(slot, S_COUNT);
+  let sum = load<f64>(slot, S_SUM);
+  let rejected = load<f64>(slot, S_REJECTED);
+  let last = load<f64>(slot, S_LAST);
+  let vmin = f64x2.splat(load<f64>(slot, S_MIN));
+  let vmax = f64x2.splat(load<f64>(slot, S_MAX));
+  const expBits = i64x2.splat(<i64>EXP_BITS);
+  const zero = f64x2.splat(0.0);
+  const pairsEnd = ptr + ((<usize>n >> 1) << 4);
+  let p = ptr;
+  for (; p < pairsEnd; p += 16) {
+    let v = v128.load(p);
+    if (v128.any_true(i64x2.eq(v128.and(v, expBits), expBits))) {
+      for (let q = p; q < p + 16; q += 8) {
+        let x = load<f64>(q);
+        if (isNonFinite(x)) {
+          rejected += 1.0;
+          continue;
+        }
+        x += 0.0;
+        count += 1.0;
+        sum += x;
+        vmin = f64x2.pmin(vmin, f64x2.splat(x));
+        vmax = f64x2.pmax(vmax, f64x2.splat(x));
+        last = x;
+      }
+      continue;
+    }
+    v = f64x2.add(v, zero); // -0 + 0 = +0
+    vmin = f64x2.pmin(vmin, v);
+    vmax = f64x2.pmax(vmax, v);
+    const b = f64x2.extract_lane(v, 1);
+    sum += f64x2.extract_lane(v, 0);
+    sum += b;
+    count += 2.0;
+    last = b;
+  }
+  if (p < ptr + (<usize>n << 3)) {
+    let x = load<f64>(p);
+    if (isNonFinite(x)) {
+      rejected += 1.0;
+    } else {
+      x += 0.0;
+      count += 1.0;
+      sum += x;
+      vmin = f64x2.pmin(vmin, f64x2.splat(x));
+      vmax = f64x2.pmax(vmax, f64x2.splat(x));
+      last = x;
+    }
+  }
+  store<f64>(slot, count, S_COUNT);
+  store<f64>(slot, sum, S_SUM);
+  store<f64>(slot, rejected, S_REJECTED);
+  store<f64>(slot, min(f64x2.extract_lane(vmin, 0), f64x2.extract_lane(vmin, 1)), S_MIN);
+  store<f64>(slot, max(f64x2.extract_lane(vmax, 0), f64x2.extract_lane(vmax, 1)), S_MAX);
+  if (isGauge) store<f64>(slot, last, S_LAST);
+}
+
+/**
+ * Histogram values `from..n` on the fast path; returns the index of the first value it could not
+ * take (nothing of that value applied), or `n`. `hasBuckets`/`hasExp` are literals at each call
+ * site so the dead paths fold away.
+ */
+@inline function histogramRun(
+  slot: usize, layout: usize, ptr: usize, from: i32, n: i32, hasBuckets: bool, hasExp: bool,
+): i32 {
+  let sum = load<f64>(slot, S_SUM);
+  let lo = load<f64>(slot, S_MIN);
+  let hi = load<f64>(slot, S_MAX);
+  let rejected = 0;
+  const bounds = <usize>load<u32>(layout, L_BOUNDS);
+  const nb = load<i32>(layout, L_NB);
+  const padded = load<i32>(layout, L_NB_PADDED);
+  const counts = slot + <usize>load<u32>(layout, L_BUCKETS);
+  const exp = slot + <usize>load<u32>(layout, L_EXP);
+  // the scale only changes on the slow path, which ends this run
+  const scale = hasExp ? load<i32>(exp, X_SCALE) : 0;
+  const unit = scaleUnit(scale);
+  const delta = scaleDelta(scale);
+  let i = from;
+  for (; i < n; i++) {
+    let v = load<f64>(ptr + (<usize>i << 3));
+    if (isNonFinite(v)) {
+      rejected++;
+      continue;
+    }
+    v += 0.0;
+    if (hasExp) {
+      if (v == 0.0) expAddZero(exp, 1.0);
+      else if (!expTryFast(exp, v, scale, unit, delta)) break;
+    }
+    sum += v;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+    if (hasBuckets) {
+      const bucket = counts + (<usize>bucketIndex(bounds, nb, padded, v) << 3);
+      store<f64>(bucket, load<f64>(bucket) + 1.0);
+    }
+  }
+  store<f64>(slot, load<f64>(slot, S_COUNT) + <f64>(i - from - rejected), S_COUNT);
+  store<f64>(slot, sum, S_SUM);
+  store<f64>(slot, lo, S_MIN);
+  store<f64>(slot, hi, S_MAX);
+  store<f64>(slot, load<f64>(slot, S_REJECTED) + <f64>rejected, S_REJECTED);
+  return i;
+}
+
+function runBoth(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
+  return histogramRun(slot, layout, ptr, from, n, true, true);
+}
+function runBuckets(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
+  return histogramRun(slot, layout, ptr, from, n, true, false);
+}
+function runExp(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
+  return histogramRun(slot, layout, ptr, from, n, false, true);
+}
+function runStats(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
+  return histogramRun(slot, layout, ptr, from, n, false, false);
+}
+
+/** `n` f64 values at `ptr` into slot `id`. Returns 1 (recording nothing) when `id` is not live. */
+export function recordBatch(id: i32, ptr: usize, n: i32): i32 {
+  const slot = livePtr(id);
+  if (slot == 0) return 1;
+  const kind = load<u32>(slot, S_KIND);
+  if (kind == KIND_SUM) {
+    batchStats(slot, ptr, n, false);
+    return 0;
+  }
+  if (kind == KIND_GAUGE) {
+    batchStats(slot, ptr, n, true);
+    return 0;
+  }
+  const layout = <usize>load<u32>(slot, S_LAYOUT);
+  const hasBuckets = load<i32>(layout, L_NB) >= 0;
+  const hasExp = load<i32>(layout, L_EXP_SIZE) > 0;
+  let i = 0;
+  while (true) {
+    if (hasBuckets) i = hasExp ? runBoth(slot, layout, ptr, i, n) : runBuckets(slot, layout, ptr, i, n);
+    else i = hasExp ? runExp(slot, layout, ptr, i, n) : runStats(slot, layout, ptr, i, n);
+    if (i >= n) return 0;
+    observe(slot, load<f64>(ptr + (<usize>i << 3)));
+    i++;
+  }
+}
+
+/**
+ * Entries `from..n` of a scattered batch on the fast path; returns the index of the first entry
+ * it could not take (nothing of it applied), or `n`. A slot that is not live counts as taken.
+ */
+let skippedEntries: i32 = 0;
+/** Set by `scatteredRun` when it stopped at the start of a run of entries for one slot. */
+let atRun: bool = false;
+/** Runs at least this long go through the batch kernels (staged `record` calls on one series). */
+const RUN_MIN: i32 = 8;
+
+function scatteredRun(slotsPtr: usize, valuesPtr: usize, from: i32, n: i32): i32 {
+  let i = from;
+  for (; i < n; i++) {
+    const id = load<i32>(slotsPtr + (<usize>i << 2));
+    if (i + RUN_MIN <= n && load<i32>(slotsPtr + (<usize>i << 2), 4) == id &&
+        load<i32>(slotsPtr + (<usize>(i + RUN_MIN - 1) << 2)) == id) {
+      atRun = true;
+      break;
+    }
+    const slot = livePtr(id);
+    if (slot == 0) {
+      skippedEntries++;
+      continue;
+    }
+    let v = load<f64>(valuesPtr + (<usize>i << 3));
+    if (isNonFinite(v)) {
+      store<f64>(slot, load<f64>(slot, S_REJECTED) + 1.0, S_REJECTED);
+      continue;
+    }
+    v += 0.0;
+    const kind = load<u32>(slot, S_KIND);
+    let layout: usize = 0;
+    if (kind != KIND_SUM && kind != KIND_GAUGE) {
+      layout = <usize>load<u32>(slot, S_LAYOUT);
+      if (load<i32>(layout, L_EXP_SIZE) > 0) {
+        const exp = slot + <usize>load<u32>(layout, L_EXP);
+        const scale = load<i32>(exp, X_SCALE);
+        if (v == 0.0) expAddZero(exp, 1.0);
+        else if (!expTryFast(exp, v, scale, scaleUnit(scale), scaleDelta(scale))) break;
+      }
+      const nb = load<i32>(layout, L_NB);
+      if (nb >= 0) {
+        const bucket = slot + <usize>load<u32>(layout, L_BUCKETS) +
+          (<usize>bucketIndex(<usize>load<u32>(layout, L_BOUNDS), nb, load<i32>(layout, L_NB_PADDED), v) << 3);
+        store<f64>(bucket, load<f64>(bucket) + 1.0);
+      }
+    } else if (kind == KIND_GAUGE) {
+      store<f64>(slot, v, S_LAST);
+    }
+    store<f64>(slot, load<f64>(slot, S_COUNT) + 1.0, S_COUNT);
+    store<f64>(slot, load<f64>(slot, S_SUM) + v, S_SUM);
+    const lo = load<f64>(slot, S_MIN);
+    const hi = load<f64>(slot, S_MAX);
+    store<f64>(slot, v < lo ? v : lo, S_MIN);
+    store<f64>(slot, v > hi ? v : hi, S_MAX);
+  }
+  return i;
+}
+
+/**
+ * values[i] (f64 at `valuesPtr`) into slot slots[i] (i32 at `slotsPtr`) for i < n. Entries whose
+ * slot is not live are skipped (a caller bug; skipping keeps linear memory intact). Returns how
+ * many were skipped.
+ */
+export function recordScattered(slotsPtr: usize, valuesPtr: usize, n: i32): i32 {
+  skippedEntries = 0;
+  let i = 0;
+  while (true) {
+    atRun = false;
+    i = scatteredRun(slotsPtr, valuesPtr, i, n);
+    if (i >= n) return skippedEntries;
+    const id = load<i32>(slotsPtr + (<usize>i << 2));
+    if (atRun) {
+      let end = i + 1;
+      while (end < n && load<i32>(slotsPtr + (<usize>end << 2)) == id) end++;
+      if (recordBatch(id, valuesPtr + (<usize>i << 3), end - i) != 0) skippedEntries += end - i;
+      i = end;
+    } else {
+      observe(livePtr(id), load<f64>(valuesPtr + (<usize>i << 3)));
+      i++;
+    }
+  }
+}

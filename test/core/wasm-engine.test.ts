@@ -1,0 +1,571 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { AggregationType, DataPointType, MeterProvider, MetricReader, type MetricData } from "@opentelemetry/sdk-metrics";
+import { createWasmEngine } from "../../src/core/wasm-engine.ts";
+import { loadStatsetWasm } from "../../src/core/wasm-loader.ts";
+import { SlotKind, type AggregationEngine, type ExponentialHistogramInput, type SlotSnapshot } from "../../src/core/types.ts";
+
+const SCALES = Array.from({ length: 31 }, (_, i) => i - 10);
+const MIN_NORMAL = 2 ** -1022;
+
+// ---------------------------------------------------------------------------------------------
+// The SDK's own mapping classes (ExponentMapping for scale <= 0, LogarithmMapping for scale > 0).
+// They are not in the package's public exports, so they are loaded from its dist files, located
+// through the package's resolved entry point.
+
+interface SdkMapping {
+  mapToIndex(value: number): number;
+}
+
+async function loadSdkGetMapping(): Promise<(scale: number) => SdkMapping> {
+  const entry = import.meta.resolve("@opentelemetry/sdk-metrics");
+  const url = new URL("./aggregator/exponential-histogram/mapping/getMapping.mjs", entry);
+  const mod: unknown = await import(url.href);
+  const getMapping = typeof mod === "object" && mod !== null && "getMapping" in mod ? mod.getMapping : undefined;
+  assert.equal(typeof getMapping, "function", `sdk-metrics does not ship getMapping at ${url.href}`);
+  return getMapping as (scale: number) => SdkMapping;
+}
+
+const sdkGetMapping = await loadSdkGetMapping();
+
+const bits = new Float64Array(1);
+const bitsInt = new BigInt64Array(bits.buffer);
+function nextUp(x: number, ulps = 1): number {
+  bits[0] = x;
+  bitsInt[0] += BigInt(ulps);
+  return bits[0];
+}
+function nextDown(x: number, ulps = 1): number {
+  bits[0] = x;
+  bitsInt[0] -= BigInt(ulps);
+  return bits[0];
+}
+
+/** Deterministic values for the mapping comparison: edges, powers of two and their neighbours. */
+function edgeMagnitudes(): number[] {
+  const out = [
+    Number.MIN_VALUE, 2 * Number.MIN_VALUE, 12345 * Number.MIN_VALUE, nextDown(MIN_NORMAL), MIN_NORMAL,
+    nextUp(MIN_NORMAL), 1.5 * MIN_NORMAL, 1e-300, 1e-10, 0.1, 0.5, 1, nextUp(1), nextDown(1), 1.5, 2, 3,
+    10, 1000, 1e100, 1e300, 1e308, nextDown(Number.MAX_VALUE), Number.MAX_VALUE,
+  ];
+  for (let e = -1074; e <= 1023; e += 7) out.push(2 ** e);
+  for (let e = -1022; e <= 1023; e += 5) out.push(nextUp(2 ** e), nextDown(2 ** e));
+  return out;
+}
+
+/** Values within a few ulps of bucket boundaries 2^(k/2^scale): where a log-based index can tip. */
+function boundaryNeighbours(scale: number, rng: () => number, n: number): number[] {
+  const out: number[] = [];
+  const unit = 2 ** scale;
+  for (let i = 0; i < n; i++) {
+    const k = Math.floor((rng() * 2 - 1) * 1000 * unit);
+    const b = 2 ** (k / unit);
+    if (!(b > MIN_NORMAL) || !Number.isFinite(b)) continue;
+    for (let u = 1; u <= 3; u++) out.push(nextDown(b, u), nextUp(b, u));
+    out.push(b);
+  }
+  return out;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomDouble(rng: () => number): number {
+  // uniformly random bit patterns over positive finite doubles
+  for (;;) {
+    bitsInt[0] = (BigInt(Math.floor(rng() * 2 ** 31)) << 32n) | BigInt(Math.floor(rng() * 2 ** 32));
+    if (Number.isFinite(bits[0]) && bits[0] > 0) return bits[0];
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SDK's public aggregation as a second oracle.
+
+class CollectingReader extends MetricReader {
+  protected override async onShutdown(): Promise<void> {}
+  protected override async onForceFlush(): Promise<void> {}
+}
+
+async function sdkExponential(values: readonly number[], maxSize: number): Promise<MetricData> {
+  const reader = new CollectingReader();
+  const provider = new MeterProvider({
+    readers: [reader],
+    views: [{ instrumentName: "v", aggregation: { type: AggregationType.EXPONENTIAL_HISTOGRAM, options: { maxSize } } }],
+  });
+  try {
+    // an up-down counter admits negative values (a histogram instrument drops them)
+    const counter = provider.getMeter("wasm-engine-test").createUpDownCounter("v");
+    for (const v of values) counter.add(v);
+    const { resourceMetrics, errors } = await reader.collect();
+    assert.deepEqual(errors, []);
+    const metric = resourceMetrics.scopeMetrics[0]?.metrics[0];
+    assert.ok(metric !== undefined, "the SDK collected nothing");
+    return metric;
+  } finally {
+    await provider.shutdown();
+  }
+}
+
+function assertSameAsSdk(snap: SlotSnapshot, metric: MetricData): void {
+  assert.equal(metric.dataPointType, DataPointType.EXPONENTIAL_HISTOGRAM);
+  const point = metric.dataPoints[0].value;
+  assert.ok(typeof point === "object" && "positive" in point && "zeroCount" in point);
+  const exp = snap.exponential;
+  assert.ok(exp !== null);
+  assert.equal(exp.scale, point.scale, "scale");
+  assert.equal(exp.zeroCount, point.zeroCount, "zeroCount");
+  for (const side of ["positive", "negative"] as const) {
+    const { offset, bucketCounts } = point[side];
+    assert.deepEqual(exp[side], { offset: bucketCounts.length === 0 ? 0 : offset, counts: bucketCounts }, side);
+  }
+  assert.equal(snap.stats.count, point.count, "count");
+}
+
+function firstBucket(boundaries: readonly number[], v: number): number {
+  for (let i = 0; i < boundaries.length; i++) if (v <= boundaries[i]) return i;
+  return boundaries.length;
+}
+
+const LAYOUT_16 = Float64Array.from([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 25, 50]);
+
+async function histogramSlot(
+  boundaries: readonly number[] | null,
+  exponentialMaxSize = 0,
+): Promise<{ engine: AggregationEngine; slot: number; layout: number }> {
+  const engine = await createWasmEngine();
+  const layout = engine.createLayout({
+    boundaries: boundaries === null ? null : Float64Array.from(boundaries),
+    exponentialMaxSize,
+  });
+  return { engine, layout, slot: engine.allocSlot(SlotKind.Histogram, layout) };
+}
+
+function expInput(partial: Partial<ExponentialHistogramInput> & Pick<ExponentialHistogramInput, "scale">): ExponentialHistogramInput {
+  const positive = partial.positive ?? { offset: 0, counts: [] };
+  const negative = partial.negative ?? { offset: 0, counts: [] };
+  const zeroCount = partial.zeroCount ?? 0;
+  const count = zeroCount + [...positive.counts, ...negative.counts].reduce((a, b) => a + b, 0);
+  return { zeroCount, positive, negative, count, sum: partial.sum ?? 0, min: partial.min ?? 0, max: partial.max ?? 0, ...partial };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe("WasmEngine", () => {
+  describe("exponential mapping", () => {
+    it("equals the SDK's ExponentMapping/LogarithmMapping at every scale -10..20 for edge, random and boundary-adjacent values", async () => {
+      const { exports: core } = await loadStatsetWasm();
+      const rng = mulberry32(20240611);
+      const edges = edgeMagnitudes();
+      let compared = 0;
+      for (const scale of SCALES) {
+        const sdk = sdkGetMapping(scale);
+        const values = [...edges, ...boundaryNeighbours(scale, rng, 300)];
+        for (let i = 0; i < 1500; i++) values.push(randomDouble(rng), 1e-3 + rng() * 1e3);
+        for (const v of values) {
+          const expected = sdk.mapToIndex(v);
+          assert.equal(core.mapToIndex(v, scale), expected, `mapToIndex(${v}, ${scale})`);
+          assert.equal(core.otelMapToIndex(v, scale), expected, `otelMapToIndex(${v}, ${scale})`);
+          compared++;
+        }
+      }
+      assert.ok(compared > 31 * 3000);
+    });
+
+    it("equals the SDK next to every bucket boundary and table cell edge at scales 1..8", async () => {
+      const { exports: core } = await loadStatsetWasm();
+      for (let scale = 1; scale <= 8; scale++) {
+        const sdk = sdkGetMapping(scale);
+        const check = (v: number): void => {
+          if (v > 0 && Number.isFinite(v)) assert.equal(core.mapToIndex(v, scale), sdk.mapToIndex(v), `mapToIndex(${v}, ${scale})`);
+        };
+        const n = 2 ** scale;
+        for (const e of [-1022, -500, -3, 0, 1, 7, 300, 1023]) {
+          for (let j = 0; j <= n; j++) {
+            const b = 2 ** e * 2 ** (j / n);
+            for (let u = 0; u <= 4; u++) {
+              check(nextUp(b, u));
+              check(nextDown(b, u));
+            }
+          }
+          for (let i = 0; i <= 512; i++) {
+            const edge = 2 ** e * (1 + i / 512);
+            check(nextDown(edge));
+            check(edge);
+            check(nextUp(edge));
+          }
+        }
+      }
+    });
+
+    it("falls back to OpenTelemetry's exact arithmetic next to bucket boundaries, and only there", async () => {
+      const { exports: core } = await loadStatsetWasm();
+      const rng = mulberry32(7);
+      let exact = 0;
+      for (const scale of [1, 8, 9, 14, 20]) {
+        for (const v of boundaryNeighbours(scale, rng, 200)) exact += core.mapNeedsExactPath(v, scale);
+      }
+      assert.ok(exact > 100, `only ${exact} boundary neighbours took the exact path`);
+      let ordinary = 0;
+      for (let i = 0; i < 100_000; i++) ordinary += core.mapNeedsExactPath(1e-3 + rng() * 1e3, 20);
+      assert.ok(ordinary < 10, `${ordinary} of 100000 random values took the exact path at scale 20`);
+    });
+
+    it("agrees with the SDK for random doubles in property runs at random scales", async () => {
+      const { exports: core } = await loadStatsetWasm();
+      fc.assert(
+        fc.property(fc.double({ min: Number.MIN_VALUE, noNaN: true, noDefaultInfinity: true }), fc.integer({ min: -10, max: 20 }), (v, scale) => {
+          assert.equal(core.mapToIndex(v, scale), sdkGetMapping(scale).mapToIndex(v));
+        }),
+        { numRuns: 20_000 },
+      );
+    });
+  });
+
+  describe("fdlibmLog", () => {
+    it("returns V8's Math.log bit for bit", async () => {
+      const { exports: core } = await loadStatsetWasm();
+      const rng = mulberry32(99);
+      const values = [...edgeMagnitudes(), 0, -1, Infinity];
+      for (let i = 0; i < 100_000; i++) values.push(randomDouble(rng), 1 + (rng() - 0.5) * 1e-4, rng() * 10);
+      for (const v of values) assert.ok(Object.is(core.fdlibmLog(v), Math.log(v)), `log(${v}): ${core.fdlibmLog(v)} vs ${Math.log(v)}`);
+    });
+  });
+
+  describe("record", () => {
+    it("refuses NaN and ±Infinity, records -0 as +0 and handles subnormals, 1e308, MAX_VALUE and negatives", async () => {
+      const { engine, slot } = await histogramSlot([-1, 0, 1], 160);
+      const accepted = [-0, 0, Number.MIN_VALUE, -Number.MIN_VALUE, MIN_NORMAL, 1e308, 1e308, Number.MAX_VALUE, -5];
+      for (const v of [NaN, Infinity, -Infinity, ...accepted]) engine.record(slot, v);
+      const snap = engine.snapshot(slot, false);
+      assert.equal(snap.rejected, 3);
+      assert.equal(snap.stats.count, accepted.length);
+      assert.equal(snap.stats.min, -5);
+      assert.equal(snap.stats.max, Number.MAX_VALUE);
+      assert.equal(snap.stats.sum, Infinity, "1e308 + 1e308 overflows, as in OpenTelemetry");
+      assert.deepEqual(Array.from(snap.bucketCounts ?? []), [1, 3, 2, 3]);
+      assert.ok(Number.isNaN(snap.last), "a histogram has no last value");
+      assertSameAsSdk(snap, await sdkExponential(accepted, 160));
+      assert.equal(snap.exponential?.zeroCount, 2, "-0 and 0 both count as zero");
+    });
+
+    it("reports min and max of +0 when only -0 was recorded", async () => {
+      const engine = await createWasmEngine();
+      const gauge = engine.allocSlot(SlotKind.Gauge);
+      engine.recordBatch(gauge, Float64Array.of(-0, -0, -0));
+      engine.record(gauge, -0);
+      const snap = engine.snapshot(gauge, false);
+      assert.ok(Object.is(snap.stats.min, 0) && Object.is(snap.stats.max, 0) && Object.is(snap.last, 0));
+      assert.ok(Object.is(snap.stats.sum, 0));
+    });
+
+    it("stages values in order with batches, so a gauge's last value is the last one recorded", async () => {
+      const engine = await createWasmEngine();
+      const gauge = engine.allocSlot(SlotKind.Gauge);
+      engine.record(gauge, 1);
+      engine.recordBatch(gauge, Float64Array.of(2));
+      assert.equal(engine.snapshot(gauge, false).last, 2);
+      engine.recordBatch(gauge, Float64Array.of(5, 6));
+      engine.record(gauge, 3);
+      const snap = engine.snapshot(gauge, false);
+      assert.equal(snap.last, 3);
+      assert.deepEqual(snap.stats, { count: 5, sum: 17, min: 1, max: 6 });
+    });
+
+    it("flushes the staging area when full and before every other operation", async () => {
+      const engine = await createWasmEngine();
+      const sum = engine.allocSlot(SlotKind.Sum);
+      const other = engine.allocSlot(SlotKind.Sum);
+      for (let i = 0; i < 2500; i++) engine.record(i % 2 === 0 ? sum : other, 1);
+      engine.mergeStatistics(sum, { count: 1, sum: 10, min: 10, max: 10 });
+      assert.deepEqual(engine.snapshot(sum, true).stats, { count: 1251, sum: 1260, min: 1, max: 10 });
+      engine.record(other, 2);
+      engine.reset(other);
+      assert.equal(engine.snapshot(other, false).stats.count, 0, "reset applies the staged value first");
+      engine.record(other, 4);
+      engine.freeSlot(other);
+      const reused = engine.allocSlot(SlotKind.Sum);
+      assert.equal(reused, other);
+      assert.equal(engine.snapshot(reused, false).stats.count, 0, "a staged value never reaches the next owner of its slot");
+    });
+  });
+
+  describe("recordBatch", () => {
+    it("counts v in the first bucket with v <= b, for short (SIMD) and long (binary search) boundary lists", async () => {
+      const engine = await createWasmEngine();
+      const rng = mulberry32(3);
+      for (const n of [0, 1, 2, 7, 8, 9, 16, 17, 64, 65, 200]) {
+        const boundaries = Array.from({ length: n }, (_, i) => (i - n / 3) * 1.5);
+        const layout = engine.createLayout({ boundaries: Float64Array.from(boundaries), exponentialMaxSize: 0 });
+        const slot = engine.allocSlot(SlotKind.Histogram, layout);
+        const values: number[] = [];
+        for (const b of boundaries) values.push(b, nextUp(b), nextDown(b));
+        for (let i = 0; i < 500; i++) values.push((rng() - 0.4) * n * 2, -1e308, 1e308);
+        const expected = new Array<number>(n + 1).fill(0);
+        let rejected = 0; // nextDown(0) is a NaN bit pattern
+        for (const v of values) {
+          if (Number.isFinite(v)) expected[firstBucket(boundaries, v + 0)]++;
+          else rejected++;
+        }
+        engine.recordBatch(slot, Float64Array.from(values));
+        const snap = engine.snapshot(slot, false);
+        assert.deepEqual(Array.from(snap.bucketCounts ?? []), expected, `${n} boundaries`);
+        assert.equal(snap.rejected, rejected);
+      }
+    });
+
+    it("records only values[start..end) and copes with batches longer than the transfer area", async () => {
+      const { engine, slot } = await histogramSlot(Array.from(LAYOUT_16), 160);
+      const values = Float64Array.from({ length: 10_000 }, (_, i) => (i % 100) / 10);
+      engine.recordBatch(slot, values, 17, 9_999);
+      const reference = await histogramSlot(Array.from(LAYOUT_16), 160);
+      for (let i = 17; i < 9_999; i++) reference.engine.record(reference.slot, values[i]);
+      assert.deepEqual(engine.snapshot(slot, false), reference.engine.snapshot(reference.slot, false));
+      assert.equal(engine.snapshot(slot, false).stats.count, 9_982);
+    });
+
+    it("throws a RangeError for a slot that is not allocated", async () => {
+      const engine = await createWasmEngine();
+      const slot = engine.allocSlot(SlotKind.Sum);
+      engine.freeSlot(slot);
+      assert.throws(() => engine.recordBatch(slot, Float64Array.of(1)), RangeError);
+      assert.throws(() => engine.snapshot(slot, false), /snapshot: slot \d+ is not allocated/);
+      assert.throws(() => engine.reset(slot), RangeError);
+      engine.freeSlot(slot); // a second free is ignored, not a corrupted free list
+      assert.notEqual(engine.allocSlot(SlotKind.Sum), engine.allocSlot(SlotKind.Sum));
+    });
+  });
+
+  describe("recordScattered", () => {
+    it("puts values[i] into slots[i] for every kind, the same as one record call per value", async () => {
+      const engine = await createWasmEngine();
+      const reference = await createWasmEngine();
+      const setup = (e: AggregationEngine): number[] => {
+        const layout = e.createLayout({ boundaries: LAYOUT_16, exponentialMaxSize: 20 });
+        return [e.allocSlot(SlotKind.Sum), e.allocSlot(SlotKind.Gauge), e.allocSlot(SlotKind.Histogram, layout)];
+      };
+      const a = setup(engine);
+      const b = setup(reference);
+      const rng = mulberry32(11);
+      const n = 9_000;
+      const slots = Int32Array.from({ length: n }, () => a[Math.floor(rng() * 3)]);
+      const values = Float64Array.from({ length: n }, (_, i) => (i % 97 === 0 ? NaN : (rng() - 0.3) * 100));
+      engine.recordScattered(slots, values, n);
+      for (let i = 0; i < n; i++) reference.record(b[a.indexOf(slots[i])], values[i]);
+      for (let k = 0; k < 3; k++) assert.deepEqual(engine.snapshot(a[k], false), reference.snapshot(b[k], false));
+    });
+  });
+
+  describe("exponential histogram", () => {
+    it("matches the SDK's exponential aggregation (scale, offsets, counts) for random values and sizes", async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ min: -1e3, max: 1e3, noNaN: true }), fc.constantFrom(...edgeMagnitudes())), { minLength: 1, maxLength: 300 }),
+          fc.integer({ min: 2, max: 160 }),
+          async (values, maxSize) => {
+            const { engine, slot } = await histogramSlot(null, maxSize);
+            engine.recordBatch(slot, Float64Array.from(values));
+            assertSameAsSdk(engine.snapshot(slot, false), await sdkExponential(values, maxSize));
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+
+    it("reports scale 0 while only zeros were recorded and starts again at maxScale after reset", async () => {
+      const { engine, slot } = await histogramSlot(null, 160);
+      engine.recordBatch(slot, Float64Array.of(0, -0));
+      assert.deepEqual(engine.snapshot(slot, false).exponential, { scale: 0, zeroCount: 2, positive: { offset: 0, counts: [] }, negative: { offset: 0, counts: [] } });
+      engine.recordBatch(slot, Float64Array.of(1, 1e6));
+      assert.ok((engine.snapshot(slot, true).exponential?.scale ?? 20) < 20);
+      engine.record(slot, 3);
+      assert.equal(engine.snapshot(slot, false).exponential?.scale, 20);
+    });
+  });
+
+  describe("bucket counts beyond 32 bits", () => {
+    it("carries into high words when a u32 counter would wrap, on record, merge and mergeSlot", async () => {
+      const { engine, slot, layout } = await histogramSlot(null, 160);
+      const big = 2 ** 32 - 1;
+      engine.mergeExponential(slot, expInput({ scale: 0, positive: { offset: 0, counts: [big] }, sum: 1.5 * big, min: 1.5, max: 1.5 }));
+      engine.record(slot, 1.5);
+      engine.recordBatch(slot, Float64Array.of(1.5, 1.75));
+      let snap = engine.snapshot(slot, false);
+      assert.deepEqual(snap.exponential?.positive, { offset: 0, counts: [2 ** 32 + 2] });
+      engine.mergeExponential(slot, expInput({ scale: 0, positive: { offset: 0, counts: [2 ** 40] }, min: 1.5, max: 1.5 }));
+      const other = engine.allocSlot(SlotKind.Histogram, layout);
+      engine.mergeSlot(other, slot);
+      engine.mergeSlot(other, slot);
+      snap = engine.snapshot(other, false);
+      assert.deepEqual(snap.exponential?.positive, { offset: 0, counts: [2 * (2 ** 40 + 2 ** 32 + 2)] });
+      assert.equal(snap.stats.count, 2 * (2 ** 40 + 2 ** 32 + 2));
+    });
+  });
+
+  describe("mergeExplicit", () => {
+    it("adds counts bucket by bucket for the same boundaries and by upper bound for others", async () => {
+      const { engine, slot } = await histogramSlot([1, 5, 10]);
+      engine.mergeExplicit(slot, { boundaries: [1, 5, 10], bucketCounts: [1, 2, 3, 4], count: 10, sum: 50, min: 0, max: 20 });
+      engine.mergeExplicit(slot, { boundaries: [2, 5, 20], bucketCounts: [1, 2, 3, 4], count: 10, sum: 60, min: 1.5, max: 30 });
+      const snap = engine.snapshot(slot, false);
+      assert.deepEqual(Array.from(snap.bucketCounts ?? []), [1, 2 + 3, 3, 4 + 7]);
+      assert.deepEqual(snap.stats, { count: 20, sum: 110, min: 0, max: 30 });
+    });
+
+    it("inserts each bucket's count at its clamped midpoint into an exponential histogram", async () => {
+      const { engine, slot } = await histogramSlot(null, 160);
+      engine.mergeExplicit(slot, { boundaries: [1, 2, 8], bucketCounts: [1, 0, 2, 3], count: 6, sum: 30, min: 0.5, max: 9 });
+      const reference = await histogramSlot(null, 160);
+      // [0.5, 1] -> 0.75; (2, 8] -> 5; (8, max 9] -> 8.5
+      reference.engine.recordBatch(reference.slot, Float64Array.of(0.75, 5, 5, 8.5, 8.5, 8.5));
+      assert.deepEqual(engine.snapshot(slot, false).exponential, reference.engine.snapshot(reference.slot, false).exponential);
+    });
+  });
+
+  describe("mergeExponential", () => {
+    it("adds exponential buckets into explicit ones by each bucket's upper bound, zeros where 0 belongs", async () => {
+      const { engine, slot } = await histogramSlot([0, 1, 2, 4]);
+      engine.mergeExponential(slot, expInput({
+        scale: 0, zeroCount: 2,
+        positive: { offset: -1, counts: [1, 1, 1] }, // (0.5,1] (1,2] (2,4]
+        negative: { offset: 0, counts: [5] }, // [-2,-1): upper bound -1
+        min: -2, max: 4,
+      }));
+      assert.deepEqual(Array.from(engine.snapshot(slot, false).bucketCounts ?? []), [7, 1, 1, 1, 0]);
+    });
+
+    it("trims empty end buckets, brings both sides to the smaller scale and downscales to fit maxSize", async () => {
+      const { engine, slot } = await histogramSlot(null, 4);
+      engine.mergeExponential(slot, expInput({ scale: 5, positive: { offset: 10, counts: [0, 3, 0, 4, 0] }, min: 1, max: 2 }));
+      assert.deepEqual(engine.snapshot(slot, false).exponential, { scale: 5, zeroCount: 0, positive: { offset: 11, counts: [3, 0, 4] }, negative: { offset: 0, counts: [] } });
+      engine.mergeExponential(slot, expInput({ scale: 2, positive: { offset: 1, counts: [1] }, negative: { offset: -3, counts: [1, 0, 0, 0, 0, 0, 0, 1] }, min: -1, max: 2 }));
+      // at scale 2 the negative range spans -3..4 (8 buckets); halving twice fits 4: scale 0, -1..1;
+      // positive: 11 >> 5 = 13 >> 5 = 0, and the input's 1 >> 2 = 0
+      assert.deepEqual(engine.snapshot(slot, false).exponential, {
+        scale: 0, zeroCount: 0, positive: { offset: 0, counts: [8] }, negative: { offset: -1, counts: [1, 0, 1] },
+      });
+    });
+
+    it("only adds zeroCount (scale untouched) for an input without non-empty buckets", async () => {
+      const { engine, slot } = await histogramSlot(null, 160);
+      engine.record(slot, 3);
+      engine.mergeExponential(slot, expInput({ scale: -10, zeroCount: 4, positive: { offset: 7, counts: [0, 0] } }));
+      const exp = engine.snapshot(slot, false).exponential;
+      assert.equal(exp?.scale, 20);
+      assert.equal(exp?.zeroCount, 4);
+    });
+  });
+
+  describe("mergeStatistics", () => {
+    it("adds count and sum and widens min/max only when the input has values, for every kind", async () => {
+      const engine = await createWasmEngine();
+      const layout = engine.createLayout({ boundaries: Float64Array.of(1), exponentialMaxSize: 8 });
+      for (const slot of [engine.allocSlot(SlotKind.Sum), engine.allocSlot(SlotKind.Gauge), engine.allocSlot(SlotKind.Histogram, layout)]) {
+        engine.record(slot, 2);
+        engine.mergeStatistics(slot, { count: 0, sum: 0, min: -100, max: 100 });
+        engine.mergeStatistics(slot, { count: 3, sum: 7, min: -0, max: 4 });
+        const snap = engine.snapshot(slot, false);
+        assert.ok(Object.is(snap.stats.min, 0));
+        assert.deepEqual(snap.stats, { count: 4, sum: 9, min: 0, max: 4 });
+        if (snap.kind === SlotKind.Gauge) assert.equal(snap.last, 2);
+        if (snap.kind === SlotKind.Sum) assert.equal(snap.last, 9);
+        if (snap.kind === SlotKind.Histogram) assert.deepEqual(Array.from(snap.bucketCounts ?? []), [0, 1]);
+      }
+    });
+  });
+
+  describe("mergeSlot", () => {
+    it("adds statistics, rejected counts and buckets, and takes the source's last value when it has one", async () => {
+      const engine = await createWasmEngine();
+      const a = engine.allocSlot(SlotKind.Gauge);
+      const b = engine.allocSlot(SlotKind.Gauge);
+      engine.recordBatch(a, Float64Array.of(1, NaN));
+      engine.mergeStatistics(b, { count: 1, sum: 5, min: 5, max: 5 });
+      engine.mergeSlot(a, b);
+      assert.equal(engine.snapshot(a, false).last, 1, "a merged statistic set carries no last value");
+      engine.record(b, 9);
+      engine.mergeSlot(a, b);
+      const snap = engine.snapshot(a, false);
+      assert.equal(snap.last, 9);
+      assert.equal(snap.rejected, 1);
+      assert.deepEqual(snap.stats, { count: 4, sum: 20, min: 1, max: 9 });
+    });
+
+    it("throws a RangeError for slots of different kinds or layouts", async () => {
+      const engine = await createWasmEngine();
+      const l1 = engine.createLayout({ boundaries: Float64Array.of(1), exponentialMaxSize: 0 });
+      const l2 = engine.createLayout({ boundaries: Float64Array.of(2), exponentialMaxSize: 0 });
+      assert.throws(() => engine.mergeSlot(engine.allocSlot(SlotKind.Sum), engine.allocSlot(SlotKind.Gauge)), /differ in kind or layout/);
+      assert.throws(() => engine.mergeSlot(engine.allocSlot(SlotKind.Histogram, l1), engine.allocSlot(SlotKind.Histogram, l2)), RangeError);
+    });
+  });
+
+  describe("createWasmEngine", () => {
+    it("gives the same results on the debug build of the module", async () => {
+      const run = async (debug: boolean): Promise<SlotSnapshot> => {
+        const engine = await createWasmEngine({ debug });
+        const layout = engine.createLayout({ boundaries: LAYOUT_16, exponentialMaxSize: 40 });
+        const slot = engine.allocSlot(SlotKind.Histogram, layout);
+        engine.recordBatch(slot, Float64Array.from({ length: 500 }, (_, i) => Math.sin(i) * 10 ** (i % 7)));
+        return engine.snapshot(slot, false);
+      };
+      assert.deepEqual(await run(true), await run(false));
+    });
+  });
+
+  describe("slots and memory", () => {
+    it("keeps a 16-boundary + 160-bucket exponential series within 1 KiB", async () => {
+      const { exports: core } = await loadStatsetWasm();
+      const layout = core.createLayout(0, 16, 160, 20);
+      const perSeries = core.slotBlockBytes(layout) + 4; // block + slot table entry
+      assert.ok(perSeries <= 1024, `${perSeries} bytes per series`);
+    });
+
+    it("grows linear memory as slots are allocated and keeps recording correctly through the growth", async () => {
+      const engine = await createWasmEngine();
+      const layout = engine.createLayout({ boundaries: LAYOUT_16, exponentialMaxSize: 160 });
+      const first = engine.allocSlot(SlotKind.Histogram, layout);
+      const before = engine.memoryBytes();
+      const slots = [first];
+      for (let i = 1; i < 5000; i++) {
+        slots.push(engine.allocSlot(SlotKind.Histogram, layout));
+        engine.record(first, i); // the staging views must follow every growth
+        engine.record(slots[i], -i); // negative range blocks come from the heap too
+      }
+      assert.ok(engine.memoryBytes() > before + 4_000_000, `memory ${before} -> ${engine.memoryBytes()}`);
+      const snap = engine.snapshot(first, false);
+      assert.equal(snap.stats.count, 4999);
+      assert.equal(snap.stats.sum, (4999 * 5000) / 2);
+      assert.equal(engine.snapshot(slots[4321], false).stats.min, -4321);
+    });
+
+    it("reuses freed slots and their blocks: the heap does not grow over alloc/free cycles", async () => {
+      const { exports: core, memory } = await loadStatsetWasm();
+      const layout = core.createLayout(0, 16, 160, 20);
+      const valuesPtr = core.transferValuesPtr() >>> 0;
+      const cycle = (): number[] => {
+        // both signs, so each slot also takes a heap block for its second range
+        new Float64Array(memory.buffer, valuesPtr, 64).set(Array.from({ length: 64 }, (_, i) => (i - 32) * 0.37));
+        const ids = Array.from({ length: 200 }, () => core.allocSlot(SlotKind.Histogram, layout));
+        for (const id of ids) core.recordBatch(id, valuesPtr, 64);
+        for (const id of ids) core.freeSlot(id);
+        return ids;
+      };
+      const ids = cycle();
+      const top = core.heapTop();
+      const inUse = core.heapInUse();
+      for (let i = 0; i < 5; i++) assert.deepEqual(new Set(cycle()), new Set(ids));
+      assert.equal(core.heapTop(), top);
+      assert.equal(core.heapInUse(), inUse);
+      assert.equal(core.liveSlots(), 0);
+    });
+  });
+});
