@@ -80,8 +80,7 @@ const BIND_WORDS: Record<BindCode, string> = {
 };
 
 /**
- * The bind failure behind `err`, if any: from the error's own fields, its `cause` chain, or (for
- * components that wrap the error into a message) the message text.
+ * The bind failure behind `err`, if any: from the error's own fields or its `cause` chain.
  */
 function bindFailure(err: unknown): { code: BindCode; endpoint: string } | null {
   for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
@@ -89,12 +88,6 @@ function bindFailure(err: unknown): { code: BindCode; endpoint: string } | null 
     if (e instanceof ListenError && (BIND_CODES as readonly string[]).includes(e.code)) return { code: e.code as BindCode, endpoint: e.endpoint };
     if (typeof x.code === "string" && (BIND_CODES as readonly string[]).includes(x.code) && x.address !== undefined && x.port !== undefined) {
       return { code: x.code as BindCode, endpoint: x.address.includes(":") ? `[${x.address}]:${x.port}` : `${x.address}:${x.port}` };
-    }
-    const text = e instanceof Error ? e.message : "";
-    const code = BIND_CODES.find((c) => text.includes(c));
-    if (code !== undefined) {
-      const m = /((?:\d{1,3}\.){3}\d{1,3}|\[[0-9a-fA-F:]+\]|::1?|[A-Za-z][\w.-]*):(\d{1,5})(?!.*:\d)/.exec(text);
-      if (m !== null) return { code, endpoint: `${m[1]}:${m[2]}` };
     }
     e = (e as { cause?: unknown }).cause;
   }

@@ -27,6 +27,14 @@ export class ListenError extends Error {
   }
 }
 
+/**
+ * The errno code in a bind failure that only comes as text (grpc-js reports "No address added out
+ * of total 1 resolved" with the cause inside the message).
+ */
+export function bindErrorCode(message: string): string {
+  return /EADDRINUSE|EACCES|EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.exec(message)?.[0] ?? "UNKNOWN";
+}
+
 /** Listens on host:port; resolves with the bound port (useful with port 0). */
 export function listen(server: Server, host: string, port: number): Promise<number> {
   const endpoint = formatEndpoint(host, port);

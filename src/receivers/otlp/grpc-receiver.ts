@@ -11,6 +11,7 @@
  * RESOURCE_EXHAUSTED + google.rpc.RetryInfo (in `grpc-status-details-bin`) on pipeline backpressure,
  * which OTLP clients treat as retryable; UNAVAILABLE while shutting down; INTERNAL on pipeline failure.
  */
+import { bindErrorCode, ListenError } from "../../telemetry/http-listen.ts";
 import { readFile } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { Metadata, Server, ServerCredentials, status } from "@grpc/grpc-js";
@@ -120,7 +121,7 @@ export class OtlpGrpcReceiver implements Receiver {
     const host = endpoint.host.includes(":") ? `[${endpoint.host}]` : endpoint.host;
     this.#port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${host}:${endpoint.port}`, credentials, (err, port) => {
-        if (err !== null) reject(new Error(`OTLP/gRPC receiver cannot listen on ${this.#config.endpoint}: ${err.message}`));
+        if (err !== null) reject(new ListenError(this.#config.endpoint, bindErrorCode(err.message), err.message));
         else resolve(port);
       });
     });

@@ -9,11 +9,11 @@
  * backpressure; 503 + Retry-After while shutting down; 500 when the pipeline fails unexpectedly.
  * Error bodies are google.rpc.Status in the request's format (protobuf or JSON).
  */
+import { listen } from "../../telemetry/http-listen.ts";
 import { readFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import type { ComponentContext, Receiver } from "../../components/types.ts";
 import type { DecodedBatch, MetricsConsumer } from "../../pipeline/types.ts";
@@ -153,16 +153,8 @@ export class OtlpHttpReceiver implements Receiver {
       server = createHttpServer(options, handler);
     }
     this.#server = server;
-    await new Promise<void>((resolve, reject) => {
-      const onError = (err: Error): void => reject(new Error(`OTLP/HTTP receiver cannot listen on ${this.#config.endpoint}: ${err.message}`));
-      server.once("error", onError);
-      server.listen(endpoint.port, endpoint.host, () => {
-        server.off("error", onError);
-        server.on("error", (err) => this.#deps.ctx.logger.error({ err, receiver: this.#deps.ctx.id }, "OTLP/HTTP server error"));
-        resolve();
-      });
-    });
-    this.#port = (server.address() as AddressInfo).port;
+    this.#port = await listen(server, endpoint.host, endpoint.port);
+    server.on("error", (err) => this.#deps.ctx.logger.error({ err, receiver: this.#deps.ctx.id }, "OTLP/HTTP server error"));
     this.#deps.ctx.logger.info({ receiver: this.#deps.ctx.id, endpoint: `${endpoint.host}:${this.#port}`, tls: this.#config.tls !== undefined }, "OTLP/HTTP receiver listening");
   }
 

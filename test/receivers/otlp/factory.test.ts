@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ConfigError } from "../../../src/components/types.ts";
 import { otlpReceiverFactory } from "../../../src/receivers/otlp/factory.ts";
+import { ListenError } from "../../../src/telemetry/http-listen.ts";
 import { DEFAULT_MAX_BODY_BYTES, isLoopbackHost, parseEndpoint } from "../../../src/receivers/otlp/config.ts";
 import { RecordingConsumer, createTestContext } from "../../support/otlp-receiver-harness.ts";
 
@@ -136,7 +137,7 @@ describe("otlpReceiverFactory", () => {
         otlpReceiverFactory.validate({ protocols: { http: { endpoint: `127.0.0.1:${port}` }, grpc: { endpoint: "127.0.0.1:0" } } }, "r", []),
         new RecordingConsumer(),
       );
-      await assert.rejects(second.start(), /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+      await assert.rejects(second.start(), (err: unknown) => err instanceof ListenError && err.code === "EADDRINUSE" && /127\.0\.0\.1:\d+ is already in use/.test(err.message));
       await second.shutdown();
       await first.shutdown();
     });

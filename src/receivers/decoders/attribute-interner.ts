@@ -1,0 +1,92 @@
+/**
+ * Interns attribute sets coming from decoded messages (JSON label objects, regex groups, EMF
+ * dimensions). The common case, a set seen before, costs one canonical-key computation and one Map
+ * hit; only a new set is validated, copied and frozen.
+ */
+import type { Attributes, AttributeValue } from "@opentelemetry/api";
+import { attributesKey } from "../../core/attributes-key.ts";
+import { preview } from "./decode-error.ts";
+import type { InternedAttributes } from "./types.ts";
+
+/**
+ * Beyond this many distinct raw sets the table is emptied and refilled: a high-cardinality topic
+ * then costs re-interning, never unbounded memory. (Series budgets downstream bound cardinality;
+ * this only bounds the decoder's cache.)
+ */
+export const DEFAULT_INTERNER_CAPACITY = 50_000;
+
+const EMPTY: InternedAttributes = Object.freeze({ attributes: Object.freeze({}), attributesKey: "" });
+
+function isPrimitive(v: unknown): v is string | number | boolean {
+  const t = typeof v;
+  return t === "string" || t === "boolean" || (t === "number" && Number.isFinite(v));
+}
+
+function cleanValue(v: unknown): AttributeValue | undefined | null {
+  if (isPrimitive(v)) return v;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return Object.freeze([]) as unknown as AttributeValue;
+    const t = typeof v[0];
+    for (const item of v) {
+      if (!isPrimitive(item) || typeof item !== t) return null;
+    }
+    return Object.freeze(v.slice()) as unknown as AttributeValue;
+  }
+  return null;
+}
+
+export class AttributeInterner {
+  readonly #byRawKey = new Map<string, InternedAttributes>();
+  readonly #byKey = new Map<string, InternedAttributes>();
+  readonly #capacity: number;
+  /** Why the last `intern` returned null. */
+  lastError = "";
+
+  constructor(capacity: number = DEFAULT_INTERNER_CAPACITY) {
+    this.#capacity = capacity;
+  }
+
+  /** The empty set (shared). */
+  static readonly empty: InternedAttributes = EMPTY;
+
+  /**
+   * The interned form of `raw`. `null` values are dropped (JSON has no "absent"); a value that is
+   * not a string, finite number, boolean or homogeneous array of those, or an empty key, makes the
+   * set invalid: returns null and sets `lastError` (`<prefix>.<key>: ...`).
+   */
+  intern(raw: Readonly<Record<string, unknown>>, prefix: string): InternedAttributes | null {
+    const rawKey = attributesKey(raw as Attributes);
+    const hit = this.#byRawKey.get(rawKey);
+    if (hit !== undefined) return hit;
+    const clean: Attributes = {};
+    for (const k of Object.keys(raw).sort()) {
+      const v = raw[k];
+      if (v === null || v === undefined) continue;
+      if (k === "") {
+        this.lastError = `${prefix}: empty attribute name`;
+        return null;
+      }
+      const c = cleanValue(v);
+      if (c === null) {
+        this.lastError = `${prefix}.${k}: expected a string, number, boolean or array of one of those, got ${preview(v)}`;
+        return null;
+      }
+      clean[k] = c;
+    }
+    const key = attributesKey(clean);
+    let entry = this.#byKey.get(key);
+    if (entry === undefined) {
+      entry = Object.freeze({ attributes: Object.freeze(clean), attributesKey: key });
+      if (this.#byKey.size >= this.#capacity) this.#byKey.clear();
+      this.#byKey.set(key, entry);
+    }
+    if (this.#byRawKey.size >= this.#capacity) this.#byRawKey.clear();
+    this.#byRawKey.set(rawKey, entry);
+    return entry;
+  }
+
+  /** Distinct raw sets currently cached. */
+  get size(): number {
+    return this.#byRawKey.size;
+  }
+}
