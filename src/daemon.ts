@@ -211,7 +211,14 @@ export class Daemon {
       const factory = registry.receivers.get(section.type);
       if (factory === undefined) throw new DaemonStartError(`receivers::${id}`, `unknown receiver type ${section.type}`);
       try {
-        receivers.push({ id, path: `receivers::${id}`, component: factory.create(ctx(id), section.config, new FanoutConsumer(targets)), section });
+        const downstream = config.service.pipelines
+          .filter((p) => p.receivers.includes(id))
+          .flatMap((p) => exporters.filter((e) => p.exporters.includes(e.id)).map((e) => e.component));
+        // At-least-once sources (Kafka) commit only after this barrier: every exporter fed by the
+        // receiver's pipelines has delivered what was consumed before the call.
+        const hooks = { flush: () => Promise.all(downstream.map((e) => (e.deliveryBarrier === undefined ? Promise.resolve() : e.deliveryBarrier()))).then(() => undefined) };
+        const receiverCtx = { ...ctx(id), hooks };
+        receivers.push({ id, path: `receivers::${id}`, component: factory.create(receiverCtx, section.config, new FanoutConsumer(targets)), section });
       } catch (e) {
         throw describeStartError(e, `receivers::${id}`, section);
       }

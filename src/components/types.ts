@@ -48,6 +48,13 @@ export interface ReceiverFactory<Config> extends ComponentFactory<Config> {
 export interface Exporter extends Component {
   /** Hands everything aggregated so far to the destination (push exporters send or durably buffer it). */
   flush(): Promise<void>;
+  /**
+   * Resolves once everything aggregated before the call has been delivered at the exporter's own
+   * pace (a push exporter: its next window has been sent, or dropped and counted). Never resolves
+   * during an outage. This is the commit barrier of at-least-once sources (Kafka). Exporters
+   * without one are treated as delivering immediately (pull exporters hold no undelivered data).
+   */
+  deliveryBarrier?(): Promise<void>;
 }
 
 export interface ExporterFactory<Config> extends ComponentFactory<Config> {

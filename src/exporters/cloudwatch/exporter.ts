@@ -67,6 +67,8 @@ export class CloudWatchExporter implements Exporter {
   private readonly slots = new Set<SenderSlot>();
   private readonly sleeps = new Set<() => void>();
   private waiters: Waiter[] = [];
+  /** Callers of deliveryBarrier() waiting for the next read to be delivered. */
+  private readonly barrierWaiters: Array<() => void> = [];
   private started = false;
   private aborted = false;
   private shutdownPromise: Promise<void> | null = null;
@@ -118,6 +120,7 @@ export class CloudWatchExporter implements Exporter {
       if (this.queue.push(d) !== undefined) this.telemetry.drop(DropReason.BufferFull, 1);
     }
     this.pump();
+    this.releaseBarriers();
     return out.length;
   }
 
@@ -125,6 +128,25 @@ export class CloudWatchExporter implements Exporter {
     if (this.aborted) return;
     this.collectWindow(alignDown(this.clock.now(), this.config.intervalMs));
     await this.waitFor(() => this.settled());
+  }
+
+  /**
+   * Resolves when the next window (or a flush/shutdown) after this call has been read and every
+   * datum buffered by then is sent or dropped and counted. During an outage it waits: a source that
+   * commits on it never commits data that exists only in this process's memory.
+   */
+  deliveryBarrier(): Promise<void> {
+    if (this.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.barrierWaiters.push(resolve));
+  }
+
+  /** Releases the barrier waiters of a completed read once the buffer has fully drained. */
+  private releaseBarriers(): void {
+    const waiting = this.barrierWaiters.splice(0);
+    if (waiting.length === 0) return;
+    void this.waitFor(() => this.aborted || (this.queue.length === 0 && this.slots.size === 0)).then(() => {
+      for (const resolve of waiting) resolve();
+    });
   }
 
   shutdown(): Promise<void> {

@@ -40,6 +40,8 @@ export class EmfExporter implements Exporter {
   private readonly sink: LineSink;
   private started = false;
   private shutdownPromise: Promise<void> | null = null;
+  /** Callers of deliveryBarrier() waiting for the next window's lines to reach the sink's peer. */
+  private readonly barrierWaiters: Array<() => void> = [];
 
   constructor(config: EmfExporterConfig, sources: readonly Aggregator[], deps: EmfExporterDeps) {
     this.config = config;
@@ -90,7 +92,24 @@ export class EmfExporter implements Exporter {
       this.telemetry.request("written");
       this.telemetry.delivered(l.metrics, Buffer.byteLength(l.line) + 1);
     }
+    const waiting = this.barrierWaiters.splice(0);
+    if (waiting.length > 0) {
+      void this.sink.flush().then(
+        () => waiting.forEach((resolve) => resolve()),
+        (err: unknown) => {
+          // Not delivered: the waiters stay for the next window instead of committing early.
+          this.logger.warn({ err }, "emf exporter: sink flush failed; delivery barrier waits for the next window");
+          this.barrierWaiters.push(...waiting);
+        },
+      );
+    }
     return lines.length;
+  }
+
+  /** Resolves when the next window's lines (read after this call) have been flushed by the sink. */
+  deliveryBarrier(): Promise<void> {
+    if (this.shutdownPromise !== null) return Promise.resolve();
+    return new Promise((resolve) => this.barrierWaiters.push(resolve));
   }
 
   async flush(): Promise<void> {

@@ -200,6 +200,27 @@ describe("CloudWatchExporter", () => {
     });
   });
 
+  describe("deliveryBarrier", () => {
+    it("resolves only after the next window read after the call has been sent, waiting out an outage", async () => {
+      const { agg, exporter, first } = await setup({ intervalMs: 60_000, percentiles: false, maxConcurrency: 1 });
+      agg.counter("committed").add(5);
+      let released = false;
+      const barrier = exporter.deliveryBarrier().then(() => {
+        released = true;
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(released, false, "no window was read yet");
+      endpoint.failFor(400, "server_error");
+      exporter.collectWindow(alignDown(Date.now(), 60_000));
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(released, false, "still failing: the data exists only in memory");
+      await barrier;
+      const got = received(first).filter((d) => d.MetricName === "committed");
+      assert.equal(got.reduce((a, d) => a + (d.StatisticValues?.Sum ?? 0), 0), 5);
+      await exporter.shutdown();
+    });
+  });
+
   describe("collectWindow", () => {
     it("counts buffer overflow as buffer_full, dropping the oldest datums", async () => {
       const { agg, exporter, first } = await setup({ percentiles: false, maxConcurrency: 1, maxBufferedDatums: 1000 });
