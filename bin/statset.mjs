@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// The installed entry point. statset's sources are TypeScript run by Node's type stripping
-// (Node >= 22.18 strips by default; 22.15..22.17 need --experimental-strip-types, so we re-exec).
+// The installed entry point. An installed package runs the JavaScript compiled into build/js at
+// install time (Node does not strip types under node_modules); a checkout without it runs the
+// TypeScript sources (Node >= 22.18 strips types by default; 22.15..22.17 need a flag, so re-exec).
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const [major, minor] = process.versions.node.split(".").map(Number);
@@ -10,7 +12,11 @@ if (major < 22 || (major === 22 && minor < 15)) {
   process.exit(1);
 }
 
-if (!process.features.typescript) {
+const compiled = new URL("../build/js/cli.js", import.meta.url);
+if (existsSync(compiled)) {
+  const { main } = await import(compiled.href);
+  process.exit(await main(process.argv.slice(2)));
+} else if (!process.features.typescript) {
   const child = spawn(process.execPath, ["--experimental-strip-types", "--disable-warning=ExperimentalWarning", fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: "inherit",
   });

@@ -9,13 +9,15 @@
  * naming the cause. SIGTERM and SIGINT shut down gracefully (stop accepting, drain, flush) and
  * exit 0; a second signal exits at once with 130.
  */
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import pkg from "../package.json" with { type: "json" };
 import { defaultRegistry } from "./components/registry.ts";
 import { ConfigLoadError, formatConfigError, loadConfigFile } from "./config/loader.ts";
 import { Daemon } from "./daemon.ts";
+import { PACKAGE_ROOT } from "./package-root.ts";
 
-export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL("../otel-config/default.yaml", import.meta.url));
+export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL("otel-config/default.yaml", PACKAGE_ROOT));
+const pkg = JSON.parse(readFileSync(new URL("package.json", PACKAGE_ROOT), "utf8")) as { version: string };
 
 const USAGE = `Usage:
   statset run [--config FILE]      run the daemon (default config: otel-config/default.yaml)

@@ -4,6 +4,7 @@
  * numbers-only exports below and a view of the module's linear memory.
  */
 import { readFile } from "node:fs/promises";
+import { PACKAGE_ROOT } from "../package-root.ts";
 
 /**
  * The module's exports (assembly/index.ts). Ids, counts and byte offsets only: columns are
@@ -99,7 +100,7 @@ const compiled = new Map<string, Promise<CompiledModule>>();
 function compile(file: string): Promise<CompiledModule> {
   let module = compiled.get(file);
   if (module === undefined) {
-    const url = new URL(`../../build/${file}`, import.meta.url);
+    const url = new URL(`build/${file}`, PACKAGE_ROOT);
     module = readFile(url).then(
       (bytes) => WebAssembly.compile(bytes),
       (error: unknown) => {
