@@ -163,7 +163,15 @@ export class Daemon {
       let store: Aggregator;
       try {
         const suffix = pc.id === "metrics" ? "" : pc.id.slice("metrics/".length);
-        store = await createAggregator({ engine, cardinalityLimit: pc.cardinalityLimit, scope: { name: suffix === "" ? "statset" : `statset/${suffix}` } });
+        // Event-time windows at the finest push exporter's interval, so replayed or late points
+        // reach CloudWatch/EMF stamped with their own window.
+        const windows = pc.exporters.flatMap((id) => {
+          const section = config.exporters.get(id) as ComponentConfig;
+          const w = registry.exporters.get(section.type)?.windowMs?.(section.config);
+          return w === undefined ? [] : [w];
+        });
+        const windowMs = windows.length === 0 ? 0 : Math.min(...windows);
+        store = await createAggregator({ engine, windowMs, cardinalityLimit: pc.cardinalityLimit, scope: { name: suffix === "" ? "statset" : `statset/${suffix}` } });
       } catch (e) {
         throw new DaemonStartError(`service::pipelines::${pc.id}`, `cannot create the aggregation store: ${(e as Error).message}`, { cause: e });
       }

@@ -60,4 +60,9 @@ export interface Exporter extends Component {
 export interface ExporterFactory<Config> extends ComponentFactory<Config> {
   /** `sources` are the aggregation stores of the pipelines this exporter belongs to. */
   create(ctx: ComponentContext, config: Config, sources: readonly Aggregator[]): Exporter;
+  /**
+   * The event-time window this exporter publishes (push exporters: their interval). The stores of
+   * its pipelines keep data for closed windows apart at this granularity; none for pull exporters.
+   */
+  windowMs?(config: Config): number;
 }

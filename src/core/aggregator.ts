@@ -25,7 +25,7 @@ import { createEngine } from "./engine-factory.ts";
 import { InstrumentState, kindName, type InstrumentDefinition, type SeriesFactory } from "./instrument.ts";
 import { toResourceMetrics } from "./otel-conversion.ts";
 import { ReaderState, type ReaderHost } from "./reader.ts";
-import { Series } from "./series.ts";
+import { Series, type EventClock } from "./series.ts";
 import {
   EXPONENTIAL_DEFAULT_MAX_SIZE,
   EXPONENTIAL_MAX_SCALE,
@@ -60,6 +60,10 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   private readonly now: () => number;
   private defaultReaders: { delta?: ReaderState; cumulative?: ReaderState } = {};
   private seriesTotal = 0;
+  private readonly windowMs: number;
+  /** Start of the window that was open at the last delta read; earlier event times are late. */
+  private openWindowStart: number;
+  private readonly eventClock: EventClock = { lateWindow: 0 };
   private rejected = 0;
   private refusedInputPoints = 0;
   /** Optional hook for refused pre-aggregated inputs (the daemon logs them). */
@@ -74,6 +78,23 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
     if (!(Number.isInteger(limit) && limit >= 1)) throw new RangeError(`cardinalityLimit must be an integer >= 1, got ${limit}`);
     this.defaultCardinality = limit;
     this.now = options.now ?? Date.now;
+    const windowMs = options.windowMs ?? 0;
+    if (!(Number.isInteger(windowMs) && windowMs >= 0)) throw new RangeError(`windowMs must be an integer >= 0, got ${windowMs}`);
+    this.windowMs = windowMs;
+    this.openWindowStart = windowMs > 0 ? this.alignWindow(this.now()) : 0;
+  }
+
+  private alignWindow(ms: number): number {
+    return ms - (ms % this.windowMs);
+  }
+
+  setEventTime(timeMs: number): void {
+    if (this.windowMs === 0 || !(timeMs > 0)) {
+      this.eventClock.lateWindow = 0;
+      return;
+    }
+    const w = this.alignWindow(timeMs);
+    this.eventClock.lateWindow = w < this.openWindowStart ? w : 0;
   }
 
   histogram(name: string, options: HistogramOptions = {}): Histogram {
@@ -169,7 +190,14 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
       layout: d.layout,
       refuseNegative: d.kind === SlotKind.Sum && d.monotonic,
       isOverflow,
+      clock: this.eventClock,
     });
+  }
+
+  reviveSeries(series: Series): void {
+    series.slot = this.core.allocSlot(series.kind, series.layout);
+    series.lastActiveMs = this.now();
+    this.seriesTotal++;
   }
 
   refuseInput(instrument: InstrumentState, problem: string, points: number): void {
@@ -219,6 +247,10 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
       const slot = s.readerSlot(reader.id);
       if (slot >= 0) this.core.freeSlot(slot);
       s.setReaderSlot(reader.id, -1, false);
+      if (s.lateForReaders !== null) {
+        for (const e of s.lateForReaders) if (e.reader === reader.id) this.core.freeSlot(e.slot);
+        s.lateForReaders = s.lateForReaders.filter((e) => e.reader !== reader.id);
+      }
     }
     if (this.defaultReaders.delta === reader) this.defaultReaders.delta = undefined;
     if (this.defaultReaders.cumulative === reader) this.defaultReaders.cumulative = undefined;
@@ -232,6 +264,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
     for (const instrument of this.instruments.values()) {
       for (const s of instrumentSeries(instrument)) {
         this.drain(s, now);
+        if (delta && s.lateForReaders !== null) this.readLate(s, instrument, id, now, out);
         const slot = s.readerSlot(id);
         if (slot < 0) continue;
         if (delta && !s.isPending(id)) continue;
@@ -248,7 +281,29 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
       }
     }
     reader.lastReadMs = now;
+    if (delta && this.windowMs > 0) this.openWindowStart = this.alignWindow(now);
     return out;
+  }
+
+  /** Hands a delta reader its late-window snapshots of one series and frees their slots. */
+  private readLate(s: Series, instrument: InstrumentState, reader: number, now: number, out: SeriesSnapshot[]): void {
+    const entries = s.lateForReaders as NonNullable<Series["lateForReaders"]>;
+    const keep = entries.filter((e) => e.reader !== reader);
+    for (const e of entries) {
+      if (e.reader !== reader) continue;
+      const state = this.core.snapshot(e.slot, true);
+      this.core.freeSlot(e.slot);
+      if (state.stats.count === 0) continue;
+      out.push({
+        instrument,
+        attributes: s.attributes,
+        startTimeMs: e.windowStartMs,
+        endTimeMs: Math.min(now, e.windowStartMs + this.windowMs),
+        state,
+        windowStartMs: e.windowStartMs,
+      });
+    }
+    s.lateForReaders = keep.length === 0 ? null : keep;
   }
 
   /** Moves a series' live data into every open reader's slot (no-op without readers or data). */
@@ -264,10 +319,40 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
       s.setReaderSlot(r.id, slot, true);
     }
     if (open === 0) return;
+    if (s.late !== null) this.drainLate(s);
     const live = this.core.snapshot(s.slot, true);
     this.rejected += live.rejected;
     s.touched = false;
     s.lastActiveMs = now;
+  }
+
+  /**
+   * Late-window data: cumulative readers add it to their totals; each delta reader gets it kept
+   * apart per window, to be read with its own window start.
+   */
+  private drainLate(s: Series): void {
+    for (const [windowStartMs, lateSlot] of s.late as Map<number, number>) {
+      for (const r of this.readers) {
+        if (r.closed) continue;
+        if (r.temporality === "cumulative") {
+          let slot = s.readerSlot(r.id);
+          if (slot < 0) slot = this.core.allocSlot(s.kind, s.layout);
+          this.core.mergeSlot(slot, lateSlot);
+          s.setReaderSlot(r.id, slot, s.isPending(r.id));
+          continue;
+        }
+        const entries = (s.lateForReaders ??= []);
+        let entry = entries.find((e) => e.reader === r.id && e.windowStartMs === windowStartMs);
+        if (entry === undefined) {
+          entry = { reader: r.id, windowStartMs, slot: this.core.allocSlot(s.kind, s.layout) };
+          entries.push(entry);
+        }
+        this.core.mergeSlot(entry.slot, lateSlot);
+      }
+      this.rejected += this.core.snapshot(lateSlot, true).rejected;
+      this.core.freeSlot(lateSlot);
+    }
+    s.late = null;
   }
 
   toResourceMetrics(snapshots: SeriesSnapshot[], temporality: Temporality): ResourceMetrics {
@@ -280,7 +365,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
     let removed = 0;
     for (const instrument of this.instruments.values()) {
       for (const [key, s] of instrument.series) {
-        if (s.touched || now - s.lastActiveMs < idleMs) continue;
+        if (s.touched || s.late !== null || s.lateForReaders !== null || now - s.lastActiveMs < idleMs) continue;
         if (s.pendingReaders().some((id) => this.readers[id].temporality === "delta" && !this.readers[id].closed)) continue;
         this.freeSeries(s);
         instrument.forget(key);
@@ -292,7 +377,14 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
 
   private freeSeries(s: Series): void {
     this.core.freeSlot(s.slot);
+    s.slot = -1;
+    s.touched = false;
     for (const slot of s.readerSlots()) this.core.freeSlot(slot);
+    if (s.late !== null) for (const slot of s.late.values()) this.core.freeSlot(slot);
+    if (s.lateForReaders !== null) for (const e of s.lateForReaders) this.core.freeSlot(e.slot);
+    s.late = null;
+    s.lateForReaders = null;
+    s.clearReaderSlots();
     this.seriesTotal--;
   }
 

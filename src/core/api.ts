@@ -88,6 +88,12 @@ export interface SeriesSnapshot {
   readonly startTimeMs: number;
   readonly endTimeMs: number;
   readonly state: SlotSnapshot;
+  /**
+   * Set (delta readers only) when this state was recorded for an event-time window that had already
+   * closed (`AggregatorOptions.windowMs`): the start of that window. Push exporters stamp it with
+   * this time instead of the window they are reading.
+   */
+  readonly windowStartMs?: number;
 }
 
 /**
@@ -119,6 +125,13 @@ export interface AggregatorOptions {
   cardinalityLimit?: number;
   /** Clock in epoch ms (tests inject one); default Date.now. Read per collect, never per record. */
   now?: () => number;
+  /**
+   * Event-time window length in ms (0, the default, turns event time off). With it, records made
+   * while `setEventTime` names a window that had closed by the last delta read are kept apart and
+   * reach delta readers as their own snapshots with `windowStartMs`; cumulative readers count them
+   * as usual.
+   */
+  windowMs?: number;
 }
 
 /** Counters of the store, for self-metrics. */
@@ -148,6 +161,11 @@ export interface Aggregator {
   readonly metricProducer: MetricProducer;
   /** A reader with its own view of the data (e.g. one per push exporter). */
   createReader(temporality: Temporality): AggregationReader;
+  /**
+   * Attributes the following records (until the next call) to the event time `timeMs` (epoch ms);
+   * 0 or a time in the open window means "now". No effect without `windowMs`.
+   */
+  setEventTime(timeMs: number): void;
   /** Drops series that received nothing for `idleMs`; returns how many. Their slots are reused. */
   expireIdle(idleMs: number): number;
   stats(): AggregatorStats;

@@ -31,6 +31,8 @@ const OVERFLOW_KEY = "\u0001overflow";
 /** What an instrument needs from its store. */
 export interface SeriesFactory {
   createSeries(instrument: InstrumentState, attributes: Attributes, key: string, isOverflow: boolean): Series;
+  /** Gives an expired series a fresh live slot. */
+  reviveSeries(series: Series): void;
   /** A refused pre-aggregated input (logged once per instrument and reason by the store). */
   refuseInput(instrument: InstrumentState, problem: string, points: number): void;
   rejectValues(count: number): void;
@@ -104,6 +106,24 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
   /** Removes a series from the lookups (the store frees its slots). */
   forget(key: string): void {
     if (this.series.delete(key)) this.byObject.clear();
+  }
+
+  revive(series: Series): number {
+    const current = this.series.get(series.key);
+    if (current !== undefined && current !== series) {
+      // Another handle re-created this attribute set meanwhile: record where it records.
+      current.touched = true;
+      return current.slot;
+    }
+    if (current === undefined && this.series.size >= this.definition.cardinalityLimit) {
+      if (this.overflowSeries === null) this.overflowSeries = this.store.createSeries(this, OVERFLOW_ATTRIBUTES, OVERFLOW_KEY, true);
+      this.countOverflow(1);
+      this.overflowSeries.touched = true;
+      return this.overflowSeries.slot;
+    }
+    this.store.reviveSeries(series);
+    this.series.set(series.key, series);
+    return series.slot;
   }
 
   /** The series for a precomputed canonical key (decoders intern keys); `attributes` used on creation. */

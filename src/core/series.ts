@@ -17,6 +17,11 @@ import type {
  * counters), overflow accounting, and the checks a pre-aggregated input passes before the engine.
  */
 export interface SeriesOwner {
+  /**
+   * A record arrived through a handle to an expired series: re-register it with a fresh live slot
+   * and return that slot, or, over the budget, return the overflow series' slot.
+   */
+  revive(series: Series): number;
   rejectValues(count: number): void;
   countOverflow(points: number): void;
   explicit(series: Series, input: ExplicitHistogramInput): ExplicitHistogramInput | null;
@@ -24,11 +29,29 @@ export interface SeriesOwner {
   statistics(series: Series, stats: StatisticSet): StatisticSet | null;
 }
 
+/**
+ * The store's event-time state, shared by all its series: the start of the closed window the
+ * current records belong to (set by `Aggregator.setEventTime`), or 0 for the open window.
+ */
+export interface EventClock {
+  lateWindow: number;
+}
+
+/** Late data of one closed window waiting for one delta reader. */
+export interface LateEntry {
+  readonly reader: number;
+  readonly windowStartMs: number;
+  readonly slot: number;
+}
+
 export class Series implements BoundSeries {
   readonly attributes: Attributes;
   readonly key: string;
-  /** Live accumulator: everything recorded since the last drain. */
-  readonly slot: number;
+  /**
+   * Live accumulator: everything recorded since the last drain. -1 once the series expired; a
+   * record through a handle kept past expiry revives it with a fresh slot (see SeriesOwner.revive).
+   */
+  slot: number;
   /**
    * Per reader id: `slot * 2 + pending` (pending: the reader's slot holds data it has not read),
    * or -1 / absent when the reader has no slot yet. Allocated at the first drain.
@@ -42,9 +65,14 @@ export class Series implements BoundSeries {
   /** Slot kind and engine layout, for allocating reader slots of the same shape. */
   readonly kind: SlotKind;
   readonly layout: number;
+  /** Records for closed windows (event time), by window start: kept apart from the live slot. */
+  late: Map<number, number> | null = null;
+  /** Drained late data per delta reader and window, until that reader reads it. */
+  lateForReaders: LateEntry[] | null = null;
   private readonly engine: AggregationEngine;
   private readonly refuseNegative: boolean;
   private readonly owner: SeriesOwner;
+  private readonly clock: EventClock;
 
   constructor(
     engine: AggregationEngine,
@@ -53,8 +81,9 @@ export class Series implements BoundSeries {
     key: string,
     nowMs: number,
     owner: SeriesOwner,
-    options: { kind: SlotKind; layout: number; refuseNegative: boolean; isOverflow: boolean },
+    options: { kind: SlotKind; layout: number; refuseNegative: boolean; isOverflow: boolean; clock: EventClock },
   ) {
+    this.clock = options.clock;
     this.kind = options.kind;
     this.layout = options.layout;
     this.engine = engine;
@@ -66,6 +95,23 @@ export class Series implements BoundSeries {
     this.refuseNegative = options.refuseNegative;
     this.isOverflow = options.isOverflow;
     this.owner = owner;
+  }
+
+  /** The slot records go to now: the live one, or the late slot of the window set by setEventTime. */
+  private target(): number {
+    if (this.slot < 0) {
+      const live = this.owner.revive(this);
+      if (live !== this.slot) return live;
+    }
+    const w = this.clock.lateWindow;
+    if (w === 0) return this.slot;
+    if (this.late === null) this.late = new Map();
+    let slot = this.late.get(w);
+    if (slot === undefined) {
+      slot = this.engine.allocSlot(this.kind, this.layout);
+      this.late.set(w, slot);
+    }
+    return slot;
   }
 
   /** The reader's slot, or -1. */
@@ -84,6 +130,11 @@ export class Series implements BoundSeries {
     if (this.readers === null) this.readers = [];
     while (this.readers.length < reader) this.readers.push(-1);
     this.readers[reader] = slot < 0 ? -1 : slot * 2 + (pending ? 1 : 0);
+  }
+
+  /** Forgets every reader slot (after they were freed). */
+  clearReaderSlots(): void {
+    this.readers = null;
   }
 
   /** Every allocated reader slot. */
@@ -105,7 +156,7 @@ export class Series implements BoundSeries {
     }
     if (this.isOverflow) this.owner.countOverflow(1);
     this.touched = true;
-    this.engine.record(this.slot, value);
+    this.engine.record(this.clock.lateWindow === 0 && this.slot >= 0 ? this.slot : this.target(), value);
   }
 
   recordBatch(values: Float64Array, start = 0, end = values.length): void {
@@ -120,7 +171,7 @@ export class Series implements BoundSeries {
     }
     if (this.isOverflow) this.owner.countOverflow(end - start);
     this.touched = true;
-    this.engine.recordBatch(this.slot, values, start, end);
+    this.engine.recordBatch(this.target(), values, start, end);
   }
 
   /** A batch with negative increments: record the valid runs, refuse the rest. */
@@ -131,7 +182,7 @@ export class Series implements BoundSeries {
         if (i > runStart) {
           if (this.isOverflow) this.owner.countOverflow(i - runStart);
           this.touched = true;
-          this.engine.recordBatch(this.slot, values, runStart, i);
+          this.engine.recordBatch(this.target(), values, runStart, i);
         }
         if (i < end) this.owner.rejectValues(1);
         runStart = i + 1;
@@ -143,20 +194,20 @@ export class Series implements BoundSeries {
     const checked = this.owner.explicit(this, input);
     if (checked === null) return;
     this.touched = true;
-    this.engine.mergeExplicit(this.slot, checked);
+    this.engine.mergeExplicit(this.target(), checked);
   }
 
   mergeExponential(input: ExponentialHistogramInput): void {
     const checked = this.owner.exponential(this, input);
     if (checked === null) return;
     this.touched = true;
-    this.engine.mergeExponential(this.slot, checked);
+    this.engine.mergeExponential(this.target(), checked);
   }
 
   mergeStatistics(stats: StatisticSet): void {
     const checked = this.owner.statistics(this, stats);
     if (checked === null) return;
     this.touched = true;
-    this.engine.mergeStatistics(this.slot, checked);
+    this.engine.mergeStatistics(this.target(), checked);
   }
 }

@@ -55,6 +55,10 @@ export class PipelineStore implements Aggregator {
     return this.inner.createReader(temporality);
   }
 
+  setEventTime(timeMs: number): void {
+    this.inner.setEventTime(timeMs);
+  }
+
   expireIdle(idleMs: number): number {
     const removed = this.inner.expireIdle(idleMs);
     if (removed > 0) this.generation++;

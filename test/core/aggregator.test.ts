@@ -262,7 +262,64 @@ for (const engine of ENGINES) {
       });
     });
 
+    describe("setEventTime", () => {
+      it("keeps records for a closed window apart and hands them to delta readers stamped with that window", async () => {
+        const clock = clockAt(1_700_000_040_000);
+        const agg = await make({ now: clock.now, windowMs: 60_000 });
+        const delta = agg.createReader("delta");
+        const cumulative = agg.createReader("cumulative");
+        const c = agg.counter("events");
+        c.add(1, { k: "a" });
+        clock.advance(70_000);
+        assert.equal(delta.read().length, 1, "the first window's data, read after it closed");
+        const closedWindow = 1_700_000_040_000 - (1_700_000_040_000 % 60_000);
+        agg.setEventTime(closedWindow + 5_000);
+        c.add(10, { k: "a" });
+        agg.setEventTime(clock.now());
+        c.add(100, { k: "a" });
+        agg.setEventTime(0);
+        const read = delta.read();
+        const late = read.find((s) => s.windowStartMs !== undefined);
+        const live = read.find((s) => s.windowStartMs === undefined);
+        assert.ok(late !== undefined && live !== undefined, JSON.stringify(read.map((r) => r.windowStartMs)));
+        assert.equal(late.windowStartMs, closedWindow);
+        assert.equal(late.startTimeMs, closedWindow);
+        assert.equal(late.state.stats.sum, 10);
+        assert.equal(live.state.stats.sum, 100);
+        assert.equal(cumulative.read()[0].state.stats.sum, 111, "cumulative readers count late data too");
+        assert.equal(delta.read().length, 0, "late data is read once");
+      });
+
+      it("has no effect without windowMs", async () => {
+        const agg = await make();
+        const delta = agg.createReader("delta");
+        agg.setEventTime(1000);
+        agg.counter("c").add(1);
+        const [only] = delta.read();
+        assert.equal(only.windowStartMs, undefined);
+        assert.equal(only.state.stats.sum, 1);
+      });
+    });
+
     describe("expireIdle", () => {
+      it("revives a series recorded through a handle kept past its expiry, without touching other series", async () => {
+        const clock = clockAt(0);
+        const agg = await make({ now: clock.now });
+        const reader = agg.createReader("cumulative");
+        const h = agg.histogram("h", { boundaries: [1, 10] });
+        const kept = h.bind({ id: "kept" });
+        kept.record(0.5);
+        reader.read();
+        clock.advance(1000);
+        assert.equal(agg.expireIdle(500), 1);
+        h.record(5, { id: "other" });
+        kept.record(50);
+        kept.recordBatch(new Float64Array([0.1, 0.2]));
+        const byId = Object.fromEntries(reader.read().map((s) => [String(s.attributes.id), s.state.bucketCounts === null ? [] : Array.from(s.state.bucketCounts)]));
+        assert.deepEqual(byId, { kept: [2, 0, 1], other: [0, 1, 0] });
+        assert.equal(agg.stats().series, 2);
+      });
+
       it("drops series idle for longer than the limit once readers have consumed them", async () => {
         const clock = clockAt(0);
         const agg = await make({ now: clock.now });

@@ -7,6 +7,7 @@ export const cloudWatchExporterFactory: ExporterFactory<CloudWatchExporterConfig
   type: "awscloudwatch",
   createDefaultConfig: defaultCloudWatchConfig,
   validate: validateCloudWatchConfig,
+  windowMs: (config) => config.intervalMs,
   create(ctx, config, sources) {
     return new CloudWatchExporter(config, sources, { id: ctx.id, logger: ctx.logger, meterProvider: ctx.meterProvider });
   },

@@ -94,3 +94,18 @@ export class DeltaReaders {
     for (const r of this.readers) r.close();
   }
 }
+
+/**
+ * Splits a read into the windows its snapshots belong to: late event-time data carries its own
+ * `windowStartMs`; everything else belongs to `readWindowStartMs`, the window being read.
+ */
+export function groupByWindow(snapshots: readonly SeriesSnapshot[], readWindowStartMs: number): Map<number, SeriesSnapshot[]> {
+  const out = new Map<number, SeriesSnapshot[]>();
+  for (const s of snapshots) {
+    const w = s.windowStartMs ?? readWindowStartMs;
+    let list = out.get(w);
+    if (list === undefined) out.set(w, (list = []));
+    list.push(s);
+  }
+  return out;
+}

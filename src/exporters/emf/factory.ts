@@ -7,6 +7,7 @@ export const emfExporterFactory: ExporterFactory<EmfExporterConfig> = {
   type: "awsemf",
   createDefaultConfig: defaultEmfConfig,
   validate: validateEmfConfig,
+  windowMs: (config) => config.intervalMs,
   create(ctx, config, sources) {
     return new EmfExporter(config, sources, { id: ctx.id, logger: ctx.logger, meterProvider: ctx.meterProvider });
   },

@@ -200,6 +200,33 @@ describe("CloudWatchExporter", () => {
     });
   });
 
+  describe("collectWindow with event time", () => {
+    it("stamps data recorded for an already closed window with that window's start", async () => {
+      const agg = await createAggregator({ engine: "js", windowMs: 60_000 });
+      const exporter = new CloudWatchExporter(config({ intervalMs: 60_000, percentiles: false }), [agg], {
+        id: "awscloudwatch/late",
+        logger: capturedLogger().logger,
+        meterProvider: meterProvider(),
+        credentials: TEST_CREDENTIALS,
+      });
+      await exporter.start();
+      const first = endpoint.requests.length;
+      const open = alignDown(Date.now(), 60_000);
+      const c = agg.counter("replayed");
+      exporter.collectWindow(open);
+      agg.setEventTime(open - 120_000 + 1_000);
+      c.add(7, { job: "a" });
+      agg.setEventTime(0);
+      c.add(1, { job: "a" });
+      await exporter.flush();
+      const got = received(first).filter((d) => d.MetricName === "replayed");
+      const byTimestamp = new Map(got.map((d) => [d.Timestamp, d.StatisticValues?.Sum]));
+      assert.equal(byTimestamp.get((open - 120_000) / 1000), 7, JSON.stringify(got));
+      assert.equal(byTimestamp.get(open / 1000), 1, JSON.stringify(got));
+      await exporter.shutdown();
+    });
+  });
+
   describe("deliveryBarrier", () => {
     it("resolves only after the next window read after the call has been sent, waiting out an outage", async () => {
       const { agg, exporter, first } = await setup({ intervalMs: 60_000, percentiles: false, maxConcurrency: 1 });
