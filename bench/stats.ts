@@ -1,6 +1,7 @@
 /**
  * Timing helpers for the benchmarks: warm-up, repeated runs, medians.
  */
+import { lognormalSamples, seededRandom } from "../test/support/random.ts";
 
 /** Median of a non-empty list. */
 export function median(xs: readonly number[]): number {
@@ -36,28 +37,7 @@ export function nsPerOp(run: () => void, ops: number, reps = 7, warmup = 2): { m
   return { median: median(runs), runs };
 }
 
-/** Deterministic PRNG (mulberry32) so every run measures the same data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` lognormal samples exp(mu + sigma * Z). */
+/** `n` lognormal samples exp(mu + sigma * Z), the same for the same seed. */
 export function lognormal(n: number, mu: number, sigma: number, seed = 42): Float64Array {
-  const rand = seededRandom(seed);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u1 = rand() || Number.MIN_VALUE;
-    const u2 = rand();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = Math.exp(mu + sigma * r * Math.cos(2 * Math.PI * u2));
-    if (i + 1 < n) out[i + 1] = Math.exp(mu + sigma * r * Math.sin(2 * Math.PI * u2));
-  }
-  return out;
+  return lognormalSamples(seededRandom(seed), n, mu, sigma);
 }

@@ -4,6 +4,7 @@
  * Prints ns per observation for recordBatch (copy included), staged record, recordScattered and
  * the exponential histogram, and bytes per series at 100k series. Best of several rounds.
  */
+import { seededRandom } from "../test/support/random.ts";
 import { createWasmEngine } from "../src/core/wasm-engine.ts";
 import { SlotKind, type AggregationEngine } from "../src/core/types.ts";
 
@@ -12,18 +13,8 @@ const N = 1 << 20;
 const BATCH = 1024;
 const ROUNDS = 7;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const rng = mulberry32(42);
+const rng = seededRandom(42);
 /** Latency-like values: log-normal around 50 ms, spanning ~4 decades. */
 const values = Float64Array.from({ length: N }, () => Math.exp(Math.log(0.05) + 1.5 * Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng())));
 

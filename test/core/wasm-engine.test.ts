@@ -1,3 +1,4 @@
+import { seededRandom } from "../support/random.ts";
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
@@ -68,16 +69,6 @@ function boundaryNeighbours(scale: number, rng: () => number, n: number): number
   return out;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomDouble(rng: () => number): number {
   // uniformly random bit patterns over positive finite doubles
@@ -163,7 +154,7 @@ describe("WasmEngine", () => {
   describe("exponential mapping", () => {
     it("equals the SDK's ExponentMapping/LogarithmMapping at every scale -10..20 for edge, random and boundary-adjacent values", async () => {
       const { exports: core } = await loadStatsetWasm();
-      const rng = mulberry32(20240611);
+      const rng = seededRandom(20240611);
       const edges = edgeMagnitudes();
       let compared = 0;
       for (const scale of SCALES) {
@@ -208,7 +199,7 @@ describe("WasmEngine", () => {
 
     it("falls back to OpenTelemetry's exact arithmetic next to bucket boundaries, and only there", async () => {
       const { exports: core } = await loadStatsetWasm();
-      const rng = mulberry32(7);
+      const rng = seededRandom(7);
       let exact = 0;
       for (const scale of [1, 8, 9, 14, 20]) {
         for (const v of boundaryNeighbours(scale, rng, 200)) exact += core.mapNeedsExactPath(v, scale);
@@ -233,7 +224,7 @@ describe("WasmEngine", () => {
   describe("fdlibmLog", () => {
     it("returns V8's Math.log bit for bit", async () => {
       const { exports: core } = await loadStatsetWasm();
-      const rng = mulberry32(99);
+      const rng = seededRandom(99);
       const values = [...edgeMagnitudes(), 0, -1, Infinity];
       for (let i = 0; i < 100_000; i++) values.push(randomDouble(rng), 1 + (rng() - 0.5) * 1e-4, rng() * 10);
       for (const v of values) assert.ok(Object.is(core.fdlibmLog(v), Math.log(v)), `log(${v}): ${core.fdlibmLog(v)} vs ${Math.log(v)}`);
@@ -301,7 +292,7 @@ describe("WasmEngine", () => {
   describe("recordBatch", () => {
     it("counts v in the first bucket with v <= b, for short (SIMD) and long (binary search) boundary lists", async () => {
       const engine = await createWasmEngine();
-      const rng = mulberry32(3);
+      const rng = seededRandom(3);
       for (const n of [0, 1, 2, 7, 8, 9, 16, 17, 64, 65, 200]) {
         const boundaries = Array.from({ length: n }, (_, i) => (i - n / 3) * 1.5);
         const layout = engine.createLayout({ boundaries: Float64Array.from(boundaries), exponentialMaxSize: 0 });
@@ -354,7 +345,7 @@ describe("WasmEngine", () => {
       };
       const a = setup(engine);
       const b = setup(reference);
-      const rng = mulberry32(11);
+      const rng = seededRandom(11);
       const n = 9_000;
       const slots = Int32Array.from({ length: n }, () => a[Math.floor(rng() * 3)]);
       const values = Float64Array.from({ length: n }, (_, i) => (i % 97 === 0 ? NaN : (rng() - 0.3) * 100));

@@ -24,7 +24,7 @@ import { requestBytes, requestOverheadBytes, takeBatch, type Batch } from "./req
 import { backoffDelay } from "./retry.ts";
 import { ExporterTelemetry, type ExporterStats } from "./self-metrics.ts";
 import { classifyError, describeError, SdkTransport, type PutMetricDataTransport, type StaticCredentials } from "./transport.ts";
-import { alignDown, DeltaReaders, groupByWindow, systemClock, WindowTicker, type Clock } from "./window.ts";
+import { alignDown, DeltaReaders, buildRead, systemClock, WindowTicker, type Clock } from "./window.ts";
 
 export interface CloudWatchExporterDeps {
   /** Component id, e.g. "awscloudwatch/main" (labels self-metrics and logs). */
@@ -115,10 +115,7 @@ export class CloudWatchExporter implements Exporter {
    */
   collectWindow(windowStartMs: number): number {
     const out: BuiltDatum[] = [];
-    const now = this.clock.now();
-    for (const [w, snapshots] of groupByWindow(this.readers.read(), windowStartMs)) {
-      this.builder.build(snapshots, w, now, out, (reason, n) => this.telemetry.drop(reason, n));
-    }
+    buildRead(this.readers, windowStartMs, this.clock.now(), this.builder, out, (reason, n) => this.telemetry.drop(reason, n));
     for (const d of out) {
       if (this.queue.push(d) !== undefined) this.telemetry.drop(DropReason.BufferFull, 1);
     }

@@ -6,6 +6,7 @@
  * merges their statistic sets.
  */
 import type { AggregationReader, Aggregator, SeriesSnapshot } from "../../core/api.ts";
+import type { DropSink } from "./drops.ts";
 
 /** Start of the window containing `timeMs`. */
 export function alignDown(timeMs: number, intervalMs: number): number {
@@ -95,17 +96,22 @@ export class DeltaReaders {
   }
 }
 
+/** What turns one window's snapshots into output items (datums, EMF lines). */
+export interface WindowBuilder<T> {
+  build(snapshots: readonly SeriesSnapshot[], windowStartMs: number, nowMs: number, out: T[], drop: DropSink): void;
+}
+
 /**
- * Splits a read into the windows its snapshots belong to: late event-time data carries its own
- * `windowStartMs`; everything else belongs to `readWindowStartMs`, the window being read.
+ * Reads the delta readers once and builds every window the read holds: late event-time data carries
+ * its own `windowStartMs`; everything else belongs to `readWindowStartMs`, the window being read.
  */
-export function groupByWindow(snapshots: readonly SeriesSnapshot[], readWindowStartMs: number): Map<number, SeriesSnapshot[]> {
-  const out = new Map<number, SeriesSnapshot[]>();
-  for (const s of snapshots) {
+export function buildRead<T>(readers: DeltaReaders, readWindowStartMs: number, nowMs: number, builder: WindowBuilder<T>, out: T[], drop: DropSink): void {
+  const byWindow = new Map<number, SeriesSnapshot[]>();
+  for (const s of readers.read()) {
     const w = s.windowStartMs ?? readWindowStartMs;
-    let list = out.get(w);
-    if (list === undefined) out.set(w, (list = []));
+    let list = byWindow.get(w);
+    if (list === undefined) byWindow.set(w, (list = []));
     list.push(s);
   }
-  return out;
+  for (const [w, snapshots] of byWindow) builder.build(snapshots, w, nowMs, out, drop);
 }

@@ -12,7 +12,7 @@ import type { Aggregator } from "../../core/api.ts";
 import { resolveStorageResolution } from "../cloudwatch/config-parse.ts";
 import { DimensionPlanner } from "../cloudwatch/dimensions.ts";
 import { ExporterTelemetry, type ExporterStats } from "../cloudwatch/self-metrics.ts";
-import { alignDown, DeltaReaders, groupByWindow, systemClock, WindowTicker, type Clock } from "../cloudwatch/window.ts";
+import { alignDown, DeltaReaders, buildRead, systemClock, WindowTicker, type Clock } from "../cloudwatch/window.ts";
 import type { EmfExporterConfig } from "./config.ts";
 import { EmfEventBuilder, type EmfLine } from "./event.ts";
 import { StreamSink, TcpSink, UdpSink, type LineSink } from "./sinks.ts";
@@ -86,10 +86,7 @@ export class EmfExporter implements Exporter {
   /** Reads every source now and writes the window's lines; returns how many lines. */
   collectWindow(windowStartMs: number): number {
     const lines: EmfLine[] = [];
-    const now = this.clock.now();
-    for (const [w, snapshots] of groupByWindow(this.readers.read(), windowStartMs)) {
-      this.builder.build(snapshots, w, now, lines, (r, n) => this.telemetry.drop(r, n));
-    }
+    buildRead(this.readers, windowStartMs, this.clock.now(), this.builder, lines, (r, n) => this.telemetry.drop(r, n));
     for (const l of lines) {
       this.sink.write(l.line);
       this.telemetry.request("written");

@@ -24,24 +24,4 @@ export function exactPercentile(sorted: ArrayLike<number>, p: number): number {
   return sorted[Math.max(1, Math.ceil(p * sorted.length)) - 1];
 }
 
-/** A seeded uniform PRNG in [0, 1) (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed | 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** `n` lognormal samples exp(mu + sigma * Z) (Box-Muller). */
-export function lognormalSamples(random: () => number, n: number, mu: number, sigma: number): Float64Array {
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const u1 = random() || 1e-12;
-    const u2 = random();
-    out[i] = Math.exp(mu + sigma * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2));
-  }
-  return out;
-}
+export { lognormalSamples, seededRandom } from "../../support/random.ts";
