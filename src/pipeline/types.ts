@@ -115,7 +115,11 @@ export interface DecodedBatch {
   readonly rejectionMessage: string;
 }
 
-/** The outcome of consuming a batch, reported back to the receiver (OTLP partial_success). */
+/**
+ * The outcome of consuming a batch, reported back to the receiver (OTLP partial_success). It covers
+ * the whole batch: `rejectedPoints` and `message` include the decoder's own refusals
+ * (`DecodedBatch.rejectedPoints`), so receivers report it as it is and never add those again.
+ */
 export interface ConsumeResult {
   readonly acceptedPoints: number;
   readonly rejectedPoints: number;

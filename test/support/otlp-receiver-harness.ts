@@ -37,12 +37,15 @@ export class RecordingConsumer implements MetricsConsumer {
     this.batches.push(batch);
     for (const w of this.#waiters.filter((w) => this.batches.length >= w.n)) w.resolve();
     this.#waiters = this.#waiters.filter((w) => this.batches.length < w.n);
+    // Like the real pipeline, the result covers the decoder's refusals too (ConsumeResult's contract).
     const points = countPoints(batch);
+    const decoder = batch.rejectedPoints;
     if (b.kind === "reject") {
       const rejected = Math.min(points, b.points);
-      return { acceptedPoints: points - rejected, rejectedPoints: rejected, message: b.message };
+      const message = batch.rejectionMessage === "" ? b.message : `${batch.rejectionMessage}; ${b.message}`;
+      return { acceptedPoints: points - rejected, rejectedPoints: decoder + rejected, message };
     }
-    return { acceptedPoints: points, rejectedPoints: 0, message: "" };
+    return { acceptedPoints: points, rejectedPoints: decoder, message: batch.rejectionMessage };
   }
 
   /** Resolves once `n` batches were consumed in total. */

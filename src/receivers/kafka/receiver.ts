@@ -278,7 +278,8 @@ export class KafkaReceiver implements Receiver {
         try {
           const result = this.#next.consume(out);
           accepted = result.acceptedPoints;
-          rejected = result.rejectedPoints;
+          // The result covers the decoder's refusals too; "rejected" counts the pipeline's own.
+          rejected = result.rejectedPoints - out.rejectedPoints;
         } catch (e) {
           // Nothing of this chunk is resolved: kafkajs fetches it again after the resume.
           this.#pauseFor(payload, e);

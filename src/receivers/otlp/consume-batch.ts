@@ -1,6 +1,7 @@
 /**
  * Hands a decoded batch to the pipeline and accounts for it, identically for every transport:
- * refused = the decoder's refusals + the pipeline's; the partial_success message joins both reasons.
+ * the pipeline's result already covers the decoder's refusals (ConsumeResult), so it is reported as
+ * it is; the self-metric splits refusals into the decoder's and the pipeline's own.
  */
 import type { DecodedBatch, MetricsConsumer } from "../../pipeline/types.ts";
 import { BackpressureError } from "../../pipeline/types.ts";
@@ -29,9 +30,6 @@ export function consumeBatch(
     throw err;
   }
   metrics.accepted(transport, result.acceptedPoints);
-  metrics.refused(transport, "pipeline", result.rejectedPoints);
-  const rejectedPoints = batch.rejectedPoints + result.rejectedPoints;
-  let message = batch.rejectionMessage;
-  if (result.message !== "") message = message === "" ? result.message : `${message}; ${result.message}`;
-  return { acceptedPoints: result.acceptedPoints, rejectedPoints, message };
+  metrics.refused(transport, "pipeline", result.rejectedPoints - batch.rejectedPoints);
+  return { acceptedPoints: result.acceptedPoints, rejectedPoints: result.rejectedPoints, message: result.message };
 }
