@@ -29,7 +29,7 @@ export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 const REASONS = Object.values(RefusalReason);
 
 /** Latency buckets in seconds: 50 µs .. 10 s. */
-const LATENCY_BOUNDARIES = [
+export const LATENCY_BOUNDARIES = [
   0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 

@@ -3,6 +3,7 @@
  * (meter "statset"). OTel names use dots; the Prometheus exporter renders them with underscores
  * (`statset_receiver_requests_total`, ...).
  */
+import { LATENCY_BOUNDARIES } from "../../telemetry/self-metrics.ts";
 import type { Attributes, Counter, Histogram, ObservableCounter, ObservableResult } from "@opentelemetry/api";
 import type { MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { DecodedBatch } from "../../pipeline/types.ts";
@@ -61,9 +62,11 @@ export class ReceiverMetrics {
       description: "Data points received, by outcome (accepted/refused) and refusal reason.",
       unit: "{point}",
     });
-    this.#duration = meter.createHistogram("statset.receiver.request.duration", {
+    // Named like the daemon's other durations (Prometheus shows the unit in the name).
+    this.#duration = meter.createHistogram("statset.receiver.request.duration.seconds", {
       description: "Time from request start to response, by transport and outcome.",
       unit: "s",
+      advice: { explicitBucketBoundaries: LATENCY_BOUNDARIES },
     });
     this.#evictions = meter.createObservableCounter("statset.receiver.attribute_cache.evictions", {
       description: "Attribute sets dropped from a receiver's intern cache to keep it bounded.",

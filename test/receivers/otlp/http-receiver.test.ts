@@ -340,7 +340,7 @@ describe("OtlpHttpReceiver", () => {
       assert.equal(await s.test.counterValue("statset.receiver.requests", { transport: "http", outcome: "backpressure", status: "429" }), 1);
       assert.equal(await s.test.counterValue("statset.receiver.points", { transport: "http", outcome: "refused", reason: "backpressure" }), 1);
       assert.ok((await s.test.counterValue("statset.receiver.points", { transport: "http", outcome: "accepted" })) >= 7);
-      assert.ok((await s.test.histogramCount("statset.receiver.request.duration", { transport: "http" })) >= 15);
+      assert.ok((await s.test.histogramCount("statset.receiver.request.duration.seconds", { transport: "http" })) >= 15);
     });
   });
 
