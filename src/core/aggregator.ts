@@ -25,7 +25,7 @@ import { createEngine } from "./engine-factory.ts";
 import { InstrumentState, kindName, type InstrumentDefinition, type SeriesFactory } from "./instrument.ts";
 import { toResourceMetrics } from "./otel-conversion.ts";
 import { ReaderState, type ReaderHost } from "./reader.ts";
-import { Series, type EventClock } from "./series.ts";
+import { Series, type EventClock, type SeriesShape } from "./series.ts";
 import {
   EXPONENTIAL_DEFAULT_MAX_SIZE,
   EXPONENTIAL_MAX_SCALE,
@@ -182,16 +182,21 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   // SeriesFactory
 
   createSeries(instrument: InstrumentState, attributes: Attributes, key: string, isOverflow: boolean): Series {
-    const d = instrument.definition;
-    const slot = this.core.allocSlot(d.kind, d.layout);
     this.seriesTotal++;
-    return new Series(this.core, slot, attributes, key, this.now(), instrument, {
+    return new Series(instrument.shape, this.core.allocSlot(instrument.kind, instrument.definition.layout), attributes, key, this.now(), isOverflow);
+  }
+
+  /** What all series of an instrument share (built once per instrument). */
+  shapeFor(instrument: InstrumentState): SeriesShape {
+    const d = instrument.definition;
+    return {
+      engine: this.core,
+      owner: instrument,
+      clock: this.eventClock,
       kind: d.kind,
       layout: d.layout,
       refuseNegative: d.kind === SlotKind.Sum && d.monotonic,
-      isOverflow,
-      clock: this.eventClock,
-    });
+    };
   }
 
   reviveSeries(series: Series): void {

@@ -15,7 +15,7 @@ import {
   withExponentialBounds,
   withStatisticBounds,
 } from "./merge-input.ts";
-import type { Series, SeriesOwner } from "./series.ts";
+import type { Series, SeriesOwner, SeriesShape } from "./series.ts";
 import {
   SlotKind,
   type ExplicitHistogramInput,
@@ -31,6 +31,8 @@ const OVERFLOW_KEY = "\u0001overflow";
 /** What an instrument needs from its store. */
 export interface SeriesFactory {
   createSeries(instrument: InstrumentState, attributes: Attributes, key: string, isOverflow: boolean): Series;
+  /** What all series of an instrument share. */
+  shapeFor(instrument: InstrumentState): SeriesShape;
   /** Gives an expired series a fresh live slot. */
   reviveSeries(series: Series): void;
   /** A refused pre-aggregated input (logged once per instrument and reason by the store). */
@@ -66,6 +68,8 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
   /** Fast path from attribute objects to series; holds series within the budget only. */
   private readonly byObject: AttributeTrie<Series>;
   private readonly store: SeriesFactory;
+  /** Shared by every series of this instrument. */
+  readonly shape: SeriesShape;
 
   constructor(definition: InstrumentDefinition, store: SeriesFactory) {
     this.definition = definition;
@@ -77,6 +81,7 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
     this.boundaries = definition.boundaries;
     this.store = store;
     this.byObject = new AttributeTrie(definition.cardinalityLimit * 2);
+    this.shape = store.shapeFor(this);
   }
 
   get overflowCount(): number {
@@ -88,8 +93,10 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
     return this.series.size;
   }
 
+  /** Resolves without remembering the object in the trie: a bound handle is looked up once. */
   bind(attributes?: Attributes): BoundSeries {
-    return this.resolve(attributes);
+    const key = attributesKey(attributes);
+    return this.series.get(key) ?? this.createOrOverflow(attributes, key);
   }
 
   /** The series for `attributes`, created within the budget, else the overflow series. */

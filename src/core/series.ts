@@ -44,6 +44,21 @@ export interface LateEntry {
   readonly slot: number;
 }
 
+/**
+ * What every series of one instrument shares, held once per instrument so a series costs only its
+ * own state (the store keeps 100k+ of them).
+ */
+export interface SeriesShape {
+  readonly engine: AggregationEngine;
+  readonly owner: SeriesOwner;
+  readonly clock: EventClock;
+  /** Slot kind and engine layout, for allocating reader and late slots of the same shape. */
+  readonly kind: SlotKind;
+  readonly layout: number;
+  /** Monotonic counters refuse negative increments. */
+  readonly refuseNegative: boolean;
+}
+
 export class Series implements BoundSeries {
   readonly attributes: Attributes;
   readonly key: string;
@@ -62,53 +77,42 @@ export class Series implements BoundSeries {
   readonly createdMs: number;
   lastActiveMs: number;
   readonly isOverflow: boolean;
-  /** Slot kind and engine layout, for allocating reader slots of the same shape. */
-  readonly kind: SlotKind;
-  readonly layout: number;
+  readonly shape: SeriesShape;
   /** Records for closed windows (event time), by window start: kept apart from the live slot. */
   late: Map<number, number> | null = null;
   /** Drained late data per delta reader and window, until that reader reads it. */
   lateForReaders: LateEntry[] | null = null;
-  private readonly engine: AggregationEngine;
-  private readonly refuseNegative: boolean;
-  private readonly owner: SeriesOwner;
-  private readonly clock: EventClock;
 
-  constructor(
-    engine: AggregationEngine,
-    slot: number,
-    attributes: Attributes,
-    key: string,
-    nowMs: number,
-    owner: SeriesOwner,
-    options: { kind: SlotKind; layout: number; refuseNegative: boolean; isOverflow: boolean; clock: EventClock },
-  ) {
-    this.clock = options.clock;
-    this.kind = options.kind;
-    this.layout = options.layout;
-    this.engine = engine;
+  constructor(shape: SeriesShape, slot: number, attributes: Attributes, key: string, nowMs: number, isOverflow: boolean) {
+    this.shape = shape;
     this.slot = slot;
     this.attributes = attributes;
     this.key = key;
     this.createdMs = nowMs;
     this.lastActiveMs = nowMs;
-    this.refuseNegative = options.refuseNegative;
-    this.isOverflow = options.isOverflow;
-    this.owner = owner;
+    this.isOverflow = isOverflow;
+  }
+
+  get kind(): SlotKind {
+    return this.shape.kind;
+  }
+
+  get layout(): number {
+    return this.shape.layout;
   }
 
   /** The slot records go to now: the live one, or the late slot of the window set by setEventTime. */
   private target(): number {
     if (this.slot < 0) {
-      const live = this.owner.revive(this);
+      const live = this.shape.owner.revive(this);
       if (live !== this.slot) return live;
     }
-    const w = this.clock.lateWindow;
+    const w = this.shape.clock.lateWindow;
     if (w === 0) return this.slot;
     if (this.late === null) this.late = new Map();
     let slot = this.late.get(w);
     if (slot === undefined) {
-      slot = this.engine.allocSlot(this.kind, this.layout);
+      slot = this.shape.engine.allocSlot(this.shape.kind, this.shape.layout);
       this.late.set(w, slot);
     }
     return slot;
@@ -150,18 +154,19 @@ export class Series implements BoundSeries {
   }
 
   record(value: number): void {
-    if (this.refuseNegative && value < 0) {
-      this.owner.rejectValues(1);
+    const shape = this.shape;
+    if (shape.refuseNegative && value < 0) {
+      shape.owner.rejectValues(1);
       return;
     }
-    if (this.isOverflow) this.owner.countOverflow(1);
+    if (this.isOverflow) shape.owner.countOverflow(1);
     this.touched = true;
-    this.engine.record(this.clock.lateWindow === 0 && this.slot >= 0 ? this.slot : this.target(), value);
+    shape.engine.record(shape.clock.lateWindow === 0 && this.slot >= 0 ? this.slot : this.target(), value);
   }
 
   recordBatch(values: Float64Array, start = 0, end = values.length): void {
     if (end <= start) return;
-    if (this.refuseNegative) {
+    if (this.shape.refuseNegative) {
       for (let i = start; i < end; i++) {
         if (values[i] < 0) {
           this.recordMonotonicSlow(values, start, end);
@@ -169,9 +174,9 @@ export class Series implements BoundSeries {
         }
       }
     }
-    if (this.isOverflow) this.owner.countOverflow(end - start);
+    if (this.isOverflow) this.shape.owner.countOverflow(end - start);
     this.touched = true;
-    this.engine.recordBatch(this.target(), values, start, end);
+    this.shape.engine.recordBatch(this.target(), values, start, end);
   }
 
   /** A batch with negative increments: record the valid runs, refuse the rest. */
@@ -180,34 +185,34 @@ export class Series implements BoundSeries {
     for (let i = start; i <= end; i++) {
       if (i === end || values[i] < 0) {
         if (i > runStart) {
-          if (this.isOverflow) this.owner.countOverflow(i - runStart);
+          if (this.isOverflow) this.shape.owner.countOverflow(i - runStart);
           this.touched = true;
-          this.engine.recordBatch(this.target(), values, runStart, i);
+          this.shape.engine.recordBatch(this.target(), values, runStart, i);
         }
-        if (i < end) this.owner.rejectValues(1);
+        if (i < end) this.shape.owner.rejectValues(1);
         runStart = i + 1;
       }
     }
   }
 
   mergeExplicit(input: ExplicitHistogramInput): void {
-    const checked = this.owner.explicit(this, input);
+    const checked = this.shape.owner.explicit(this, input);
     if (checked === null) return;
     this.touched = true;
-    this.engine.mergeExplicit(this.target(), checked);
+    this.shape.engine.mergeExplicit(this.target(), checked);
   }
 
   mergeExponential(input: ExponentialHistogramInput): void {
-    const checked = this.owner.exponential(this, input);
+    const checked = this.shape.owner.exponential(this, input);
     if (checked === null) return;
     this.touched = true;
-    this.engine.mergeExponential(this.target(), checked);
+    this.shape.engine.mergeExponential(this.target(), checked);
   }
 
   mergeStatistics(stats: StatisticSet): void {
-    const checked = this.owner.statistics(this, stats);
+    const checked = this.shape.owner.statistics(this, stats);
     if (checked === null) return;
     this.touched = true;
-    this.engine.mergeStatistics(this.target(), checked);
+    this.shape.engine.mergeStatistics(this.target(), checked);
   }
 }
