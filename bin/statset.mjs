@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The installed entry point. An installed package runs the JavaScript compiled into build/js at
-// install time (Node does not strip types under node_modules); a checkout without it runs the
-// TypeScript sources (Node >= 22.18 strips types by default; 22.15..22.17 need a flag, so re-exec).
+// The installed entry point. An installed package (under node_modules, where Node does not strip
+// types) runs the JavaScript compiled into build/js at install time; a checkout runs the TypeScript
+// sources, so it never runs a stale build (Node >= 22.18 strips types by default; 22.15..22.17 need
+// a flag, so re-exec).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,8 @@ if (major < 22 || (major === 22 && minor < 15)) {
 }
 
 const compiled = new URL("../build/js/cli.js", import.meta.url);
-if (existsSync(compiled)) {
+const installed = fileURLToPath(import.meta.url).split(/[\\/]/).includes("node_modules");
+if (installed && existsSync(compiled)) {
   const { main } = await import(compiled.href);
   process.exit(await main(process.argv.slice(2)));
 } else if (!process.features.typescript) {

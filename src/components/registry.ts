@@ -12,9 +12,9 @@ import { filterProcessorFactory } from "../processors/filter.ts";
 import { memoryLimiterFactory } from "../processors/memory-limiter.ts";
 import type { ProcessorFactory } from "../processors/types.ts";
 import { kafkaReceiverFactory } from "../receivers/kafka/factory.ts";
-import { otlpReceiverFactory } from "../receivers/otlp/factory.ts";
+import { createIngestDecoders } from "../receivers/decoders/http-ingest.ts";
+import { createOtlpReceiverFactory } from "../receivers/otlp/factory.ts";
 
-const RECEIVERS: readonly ReceiverFactory<unknown>[] = [otlpReceiverFactory, kafkaReceiverFactory];
 const PROCESSORS: readonly ProcessorFactory<unknown>[] = [attributesProcessorFactory, filterProcessorFactory, memoryLimiterFactory];
 const EXPORTERS: readonly ExporterFactory<unknown>[] = [prometheusExporterFactory, cloudWatchExporterFactory, emfExporterFactory];
 
@@ -33,7 +33,10 @@ export function createRegistry(extra: {
   processors?: readonly ProcessorFactory<unknown>[];
   exporters?: readonly ExporterFactory<unknown>[];
 } = {}): ComponentRegistry {
-  const receivers = byType(RECEIVERS);
+  // The OTLP/HTTP receiver also serves the Kafka encodings at /v1/ingest/<encoding>; each registry
+  // gets its own decoders so daemons sharing a process share no decoder state.
+  const otlp = createOtlpReceiverFactory({ extraDecoders: createIngestDecoders() });
+  const receivers = byType<ReceiverFactory<unknown>>([otlp, kafkaReceiverFactory]);
   const processors = byType(PROCESSORS);
   const exporters = byType(EXPORTERS);
   for (const f of extra.receivers ?? []) receivers.set(f.type, f);

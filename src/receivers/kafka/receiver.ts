@@ -19,7 +19,7 @@
  * - Event time: the decoder's timestamp, else the Kafka message timestamp, else receive time.
  */
 import { Kafka } from "kafkajs";
-import type { Consumer, EachBatchPayload, KafkaMessage, Message, Producer } from "kafkajs";
+import type { Consumer, ConsumerRunConfig, EachBatchPayload, KafkaMessage, Message, Producer } from "kafkajs";
 import type { Logger } from "pino";
 import type { Receiver } from "../../components/types.ts";
 import type { MetricsConsumer } from "../../pipeline/types.ts";
@@ -38,6 +38,8 @@ import type { KafkaReceiverContext, KafkaReceiverHooks } from "./types.ts";
 
 /** Retry delay after a non-backpressure failure of `consume` (a pipeline bug must not spin). */
 const CONSUME_ERROR_RETRY_MS = 1000;
+/** Delay before re-running a consumer that kafkajs stopped for good (a crash it deems non-retriable). */
+const CRASH_RESTART_MS = 2000;
 const MALFORMED_LOG_INTERVAL_MS = 10_000;
 
 const EMPTY_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
@@ -70,6 +72,7 @@ export class KafkaReceiver implements Receiver {
   #consumer: Consumer | undefined;
   #producer: Producer | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
+  #restartTimer: NodeJS.Timeout | undefined;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
   #inFlight = 0;
   #idle: Array<() => void> = [];
@@ -117,6 +120,9 @@ export class KafkaReceiver implements Receiver {
     });
     consumer.on(consumer.events.CRASH, (event) => {
       this.#logger.error({ err: event.payload.error, restart: event.payload.restart }, "kafka consumer crashed");
+      // kafkajs restarts only after errors it deems retriable; after any other (e.g. a protocol error
+      // answered to SyncGroup during a rebalance) the consumer stays stopped while the daemon runs on.
+      if (!event.payload.restart) this.#scheduleRestart();
     });
     try {
       if (config.dead_letter_topic !== undefined) {
@@ -127,12 +133,7 @@ export class KafkaReceiver implements Receiver {
       const topics: Array<string | RegExp> =
         config.topic_pattern !== undefined ? [new RegExp(config.topic_pattern)] : config.topics.slice();
       await consumer.subscribe({ topics, fromBeginning: config.initial_offset === "earliest" });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1,
-        eachBatch: (payload) => this.#eachBatch(payload),
-      });
+      await consumer.run(this.#runConfig());
     } catch (e) {
       this.#state = "stopped";
       await this.#disconnect();
@@ -155,6 +156,7 @@ export class KafkaReceiver implements Receiver {
     if (this.#state === "stopped" || this.#state === "stopping") return;
     this.#state = "stopping";
     clearInterval(this.#commitTimer);
+    clearTimeout(this.#restartTimer);
     for (const t of this.#paused.values()) clearTimeout(t);
     this.#paused.clear();
     const consumer = this.#consumer;
@@ -181,6 +183,35 @@ export class KafkaReceiver implements Receiver {
     }
     await this.#disconnect();
     this.#state = "stopped";
+  }
+
+  #runConfig(): ConsumerRunConfig {
+    return {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: (payload) => this.#eachBatch(payload),
+    };
+  }
+
+  /** Runs the consumer again after a crash kafkajs does not recover from (until shutdown). */
+  #scheduleRestart(): void {
+    if (this.#restartTimer !== undefined || (this.#state !== "starting" && this.#state !== "running")) return;
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      const consumer = this.#consumer;
+      if (this.#state === "starting") {
+        this.#scheduleRestart();
+        return;
+      }
+      if (this.#state !== "running" || consumer === undefined) return;
+      this.#logger.warn({ delayMs: CRASH_RESTART_MS }, "restarting the kafka consumer after a crash kafkajs does not recover from");
+      consumer.run(this.#runConfig()).catch((e: unknown) => {
+        this.#logger.error({ err: e }, "kafka consumer restart failed; retrying");
+        this.#scheduleRestart();
+      });
+    }, CRASH_RESTART_MS);
+    this.#restartTimer.unref();
   }
 
   async #disconnect(): Promise<void> {
