@@ -275,7 +275,10 @@ export class Daemon {
       for (const e of this.exporterList) await step(e.component, e.path, e.section);
       for (const p of this.processors) await step(p.component, p.path, p.section);
       for (const p of this.pipelines.values()) p.start();
-      for (const r of this.receivers) await step(r.component, r.path, r.section);
+      // Receivers start together: a Kafka receiver waits seconds for its group join.
+      const started = await Promise.allSettled(this.receivers.map((r) => step(r.component, r.path, r.section)));
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed !== undefined) throw failed.reason;
     } catch (e) {
       this.logger.error({ err: e }, "start failed; stopping what started");
       await this.shutdown();
