@@ -4,10 +4,10 @@ export { heapInUse, heapTop } from "./heap";
 export { createLayout } from "./layout";
 export { allocSlot, freeSlot, liveSlots, resetSlot, slotBlockBytes, slotIsLive } from "./slots";
 export { recordBatch, recordScattered } from "./record";
-export { mergeExplicit, mergeExponential, mergeSlot, mergeStatistics } from "./merge";
+export { mergeExplicit, mergeExplicitStaged, mergeExponential, mergeSlot, mergeStatistics } from "./merge";
 export { snapshot, snapshotBytes } from "./snapshot";
 export {
-  scratch, stageCapacity, stageSlotsPtr, stageValuesPtr, transferCapacity, transferSlotsPtr, transferValuesPtr,
+  mergeStagePtr, mergeStageWords, scratch, stageCapacity, stageSlotsPtr, stageValuesPtr, transferCapacity, transferSlotsPtr, transferValuesPtr,
 } from "./io";
 export { fdlibmLog } from "./fdlibm-log";
 export { mapNeedsExactPath, mapToIndexExport as mapToIndex, otelMapToIndex } from "./mapping";

@@ -15,6 +15,7 @@ import { mapToIndex } from "./mapping";
 
 const MANTISSA_MASK: u64 = 0x000fffffffffffff;
 import { livePtr } from "./slots";
+import { mergeStage } from "./io";
 
 /** count += count, sum += sum, min/max widened when the input has values. */
 function applyStats(slot: usize, count: f64, sum: f64, lo: f64, hi: f64): void {
@@ -91,6 +92,34 @@ export function mergeExplicit(
     }
   }
   return 0;
+}
+
+/**
+ * Applies the explicit merges queued in the merge stage, in order: `words` f64 words of records.
+ * A record with a negative slot sets the boundaries for the records after it:
+ * `[-1, nb, b0 .. b(nb-1)]`; a merge record is `[slot, nb, count, sum, min, max, c0 .. c(nb)]`
+ * (nb as in the boundaries record before it). Each merge is exactly `mergeExplicit`. Returns how
+ * many records named a slot that is not live (skipped).
+ */
+export function mergeExplicitStaged(words: i32): i32 {
+  let skipped = 0;
+  let bounds: usize = mergeStage;
+  let p: usize = mergeStage;
+  const end: usize = mergeStage + (<usize>words << 3);
+  while (p < end) {
+    const id = <i32>load<f64>(p);
+    const nb = <i32>load<f64>(p, 8);
+    if (id < 0) {
+      bounds = p + 16;
+      p += <usize>(2 + nb) << 3;
+      continue;
+    }
+    skipped += mergeExplicit(
+      id, bounds, p + 48, nb, load<f64>(p, 16), load<f64>(p, 24), load<f64>(p, 32), load<f64>(p, 40),
+    );
+    p += <usize>(7 + nb) << 3;
+  }
+  return skipped;
 }
 
 /** The first and last index (offset + i) with a nonzero count; lo > hi when none. */

@@ -7,15 +7,31 @@ import type { ExplicitHistogramInput, ExponentialHistogramInput, StatisticSet } 
 /** Why an input was refused; null when it is usable. */
 export type InputProblem = string | null;
 
+/**
+ * The last frozen boundaries array found finite and increasing. Decoders intern boundaries as frozen
+ * arrays (one per layout), so the per-point check (done by the pipeline and again by the store) is
+ * usually an identity test; a frozen array cannot change afterwards.
+ */
+let validFrozenBoundaries: ArrayLike<number> | null = null;
+
+function boundariesInputProblem(boundaries: ArrayLike<number>): InputProblem {
+  if (boundaries === validFrozenBoundaries) return null;
+  const nb = boundaries.length;
+  for (let i = 0; i < nb; i++) {
+    const b = boundaries[i];
+    if (!Number.isFinite(b) || (i > 0 && b <= boundaries[i - 1])) return `boundaries[${i}] = ${b} is not finite and increasing`;
+  }
+  if (Array.isArray(boundaries) && Object.isFrozen(boundaries)) validFrozenBoundaries = boundaries;
+  return null;
+}
+
 export function explicitInputProblem(input: ExplicitHistogramInput): InputProblem {
   const nb = input.boundaries.length;
   if (input.bucketCounts.length !== nb + 1) {
     return `bucketCounts has ${input.bucketCounts.length} entries, expected boundaries.length + 1 = ${nb + 1}`;
   }
-  for (let i = 0; i < nb; i++) {
-    const b = input.boundaries[i];
-    if (!Number.isFinite(b) || (i > 0 && b <= input.boundaries[i - 1])) return `boundaries[${i}] = ${b} is not finite and increasing`;
-  }
+  const boundsProblem = boundariesInputProblem(input.boundaries);
+  if (boundsProblem !== null) return boundsProblem;
   let total = 0;
   for (let i = 0; i <= nb; i++) {
     const c = input.bucketCounts[i];

@@ -7,6 +7,10 @@
  * - `record(slot, v)` writes into a staging area (an i32 slot column and an f64 value column
  *   viewed from here) and flushes it with one call every `stageCapacity` entries, and before any
  *   other operation, so the order of values per slot is kept.
+ * - `mergeExplicit` likewise queues its input in a merge stage (boundaries written once per run of
+ *   merges that share them) applied by one call when the stage fills or before any other
+ *   operation, so ingesting pre-aggregated histograms costs no boundary crossing per point. A slot
+ *   liveness bitmap on this side keeps its "not allocated" error synchronous.
  * - Linear memory grows inside calls; views are re-created after every call that may allocate.
  */
 import { loadStatsetWasm, type LoadOptions, type StatsetExports, type WasmMemory } from "./wasm-loader.ts";
@@ -47,6 +51,17 @@ class WasmEngine implements AggregationEngine {
   private readonly transferCapacity: number;
   private readonly transferSlotsPtr: number;
   private readonly transferValuesPtr: number;
+  /** Merge stage: f64 words at `mergeStagePtr`, `mergeWords` of them in use. */
+  private mergeStage: Float64Array;
+  private mergeWords = 0;
+  private readonly mergeStagePtr: number;
+  private readonly mergeStageCapacity: number;
+  /** Word offset (in the merge stage) of the boundaries the next staged merge refers to; -1 for none. */
+  private stagedBoundsAt = -1;
+  /** The staged boundaries' array when it is frozen (then identity means equal values), else null. */
+  private stagedFrozenBounds: ArrayLike<number> | null = null;
+  /** 1 per allocated slot id, mirroring the core's slot table. */
+  private live = new Uint8Array(1024);
 
   constructor(core: StatsetExports, memory: WasmMemory) {
     this.core = core;
@@ -57,11 +72,14 @@ class WasmEngine implements AggregationEngine {
     this.transferCapacity = core.transferCapacity();
     this.transferSlotsPtr = core.transferSlotsPtr() >>> 0;
     this.transferValuesPtr = core.transferValuesPtr() >>> 0;
+    this.mergeStagePtr = core.mergeStagePtr() >>> 0;
+    this.mergeStageCapacity = core.mergeStageWords();
     this.buffer = memory.buffer;
     this.f64 = new Float64Array(this.buffer);
     this.i32 = new Int32Array(this.buffer);
     this.stageSlots = new Int32Array(this.buffer, this.stageSlotsPtr, this.stageCapacity);
     this.stageValues = new Float64Array(this.buffer, this.stageValuesPtr, this.stageCapacity);
+    this.mergeStage = new Float64Array(this.buffer, this.mergeStagePtr, this.mergeStageCapacity);
   }
 
   /** Re-creates the views when a call grew linear memory (which detaches the old buffer). */
@@ -73,15 +91,34 @@ class WasmEngine implements AggregationEngine {
     this.i32 = new Int32Array(buffer);
     this.stageSlots = new Int32Array(buffer, this.stageSlotsPtr, this.stageCapacity);
     this.stageValues = new Float64Array(buffer, this.stageValuesPtr, this.stageCapacity);
+    this.mergeStage = new Float64Array(buffer, this.mergeStagePtr, this.mergeStageCapacity);
   }
 
-  /** Applies staged `record` calls; every other operation calls this first. */
+  /** Applies staged `record` and `mergeExplicit` calls; every other operation calls this first. */
   private flush(): void {
+    // At most one stage is non-empty: staging into one flushes the other first.
+    if (this.stageCount !== 0) this.flushRecords();
+    if (this.mergeWords !== 0) this.flushMerges();
+  }
+
+  private flushRecords(): void {
     const n = this.stageCount;
-    if (n === 0) return;
     this.stageCount = 0;
     this.core.recordScattered(this.stageSlotsPtr, this.stageValuesPtr, n);
     this.sync();
+  }
+
+  private flushMerges(): void {
+    const words = this.mergeWords;
+    this.mergeWords = 0;
+    this.stagedBoundsAt = -1;
+    this.stagedFrozenBounds = null;
+    this.core.mergeExplicitStaged(words);
+    this.sync();
+  }
+
+  private isLive(slot: number): boolean {
+    return slot >= 0 && slot < this.live.length && this.live[slot] === 1;
   }
 
   /** A scratch block of `bytes` in linear memory; returns its offset in f64 words. */
@@ -105,15 +142,23 @@ class WasmEngine implements AggregationEngine {
   allocSlot(kind: SlotKind, layout?: number): number {
     const id = this.core.allocSlot(kind, kind === SlotKind.Histogram ? (layout ?? 0) : 0);
     this.sync();
+    if (id >= this.live.length) {
+      const grown = new Uint8Array(Math.max(id + 1, this.live.length * 2));
+      grown.set(this.live);
+      this.live = grown;
+    }
+    this.live[id] = 1;
     return id;
   }
 
   freeSlot(slot: number): void {
     this.flush();
     this.core.freeSlot(slot);
+    if (this.isLive(slot)) this.live[slot] = 0;
   }
 
   record(slot: number, value: number): void {
+    if (this.mergeWords !== 0) this.flushMerges();
     const n = this.stageCount;
     this.stageSlots[n] = slot;
     this.stageValues[n] = value;
@@ -172,6 +217,53 @@ class WasmEngine implements AggregationEngine {
   }
 
   mergeExplicit(slot: number, input: ExplicitHistogramInput): void {
+    if (this.stageCount !== 0) this.flushRecords();
+    if (!this.isLive(slot)) throw notLive("mergeExplicit", slot);
+    const bounds = input.boundaries;
+    const nb = bounds.length;
+    const entryWords = 7 + nb;
+    if (entryWords + 2 + nb > this.mergeStageCapacity) {
+      this.mergeExplicitNow(slot, input);
+      return;
+    }
+    let stage = this.mergeStage;
+    let at = this.mergeWords;
+    let boundsAt = this.stagedBoundsAt;
+    // Reuse the staged boundaries when the values are equal (-0 and 0 place values alike); the same
+    // frozen array (decoders intern them) cannot have changed, so it needs no comparison.
+    let same = boundsAt >= 0 && stage[boundsAt - 1] === nb;
+    if (same && !(bounds === this.stagedFrozenBounds)) {
+      for (let i = 0; same && i < nb; i++) same = stage[boundsAt + i] === bounds[i];
+    }
+    if (at + entryWords + (same ? 0 : 2 + nb) > this.mergeStageCapacity) {
+      this.flushMerges();
+      stage = this.mergeStage;
+      at = 0;
+      same = false;
+    }
+    if (!same) {
+      stage[at] = -1;
+      stage[at + 1] = nb;
+      boundsAt = at + 2;
+      for (let i = 0; i < nb; i++) stage[boundsAt + i] = bounds[i];
+      at = boundsAt + nb;
+      this.stagedBoundsAt = boundsAt;
+      this.stagedFrozenBounds = Array.isArray(bounds) && Object.isFrozen(bounds) ? bounds : null;
+    }
+    stage[at] = slot;
+    stage[at + 1] = nb;
+    stage[at + 2] = input.count;
+    stage[at + 3] = input.sum;
+    stage[at + 4] = input.min;
+    stage[at + 5] = input.max;
+    const counts = input.bucketCounts;
+    const c = at + 6;
+    for (let i = 0; i <= nb; i++) stage[c + i] = counts[i];
+    this.mergeWords = at + entryWords;
+  }
+
+  /** One explicit merge straight through the scratch block (inputs too large for the stage). */
+  private mergeExplicitNow(slot: number, input: ExplicitHistogramInput): void {
     this.flush();
     const nb = input.boundaries.length;
     const word = this.scratchWords((2 * nb + 1) * 8);

@@ -36,6 +36,9 @@ export interface StatsetExports {
     slot: number, boundsPtr: number, countsPtr: number, nb: number,
     count: number, sum: number, min: number, max: number,
   ): number;
+  /** Applies `words` f64 words of queued explicit merges at `mergeStagePtr` (format in assembly/merge.ts);
+   * returns how many named a slot that is not live. */
+  mergeExplicitStaged(words: number): number;
   mergeExponential(
     slot: number, scale: number, zeroCount: number,
     posOffset: number, posPtr: number, posLen: number, negOffset: number, negPtr: number, negLen: number,
@@ -55,6 +58,8 @@ export interface StatsetExports {
   transferCapacity(): number;
   transferSlotsPtr(): number;
   transferValuesPtr(): number;
+  mergeStageWords(): number;
+  mergeStagePtr(): number;
   /** V8's Math.log algorithm (fdlibm), for tests. */
   fdlibmLog(x: number): number;
   /** 1 when the fast exponential mapping fell back to OpenTelemetry's exact arithmetic. */
@@ -134,6 +139,7 @@ function typedExports(raw: RawExports): StatsetExports {
     recordBatch: f("recordBatch"),
     recordScattered: f("recordScattered"),
     mergeExplicit: f("mergeExplicit"),
+    mergeExplicitStaged: f("mergeExplicitStaged"),
     mergeExponential: f("mergeExponential"),
     mergeSlot: f("mergeSlot"),
     mergeStatistics: f("mergeStatistics"),
@@ -146,6 +152,8 @@ function typedExports(raw: RawExports): StatsetExports {
     transferCapacity: f("transferCapacity"),
     transferSlotsPtr: f("transferSlotsPtr"),
     transferValuesPtr: f("transferValuesPtr"),
+    mergeStageWords: f("mergeStageWords"),
+    mergeStagePtr: f("mergeStagePtr"),
     fdlibmLog: f("fdlibmLog"),
     mapNeedsExactPath: f("mapNeedsExactPath"),
     mapToIndex: f("mapToIndex"),

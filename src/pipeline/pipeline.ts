@@ -22,11 +22,11 @@ import type { Logger } from "pino";
 import type { Aggregator, BoundSeries, Instrument } from "../core/api.ts";
 import { explicitInputProblem, exponentialInputProblem } from "../core/merge-input.ts";
 import { DEFAULT_BOUNDARIES } from "../core/boundaries.ts";
+import type { ExplicitHistogramInput } from "../core/types.ts";
 import type { PipelineConfig } from "../config/types.ts";
 import {
   StreamState,
   explicitDelta,
-  explicitInput,
   exponentialDelta,
   exponentialInput,
   isOutOfOrder,
@@ -40,6 +40,7 @@ import {
   BackpressureError,
   type ConsumeResult,
   type DecodedBatch,
+  type DecodedHistogramPoint,
   type DecodedMetric,
   type DecodedResource,
   type MetricsConsumer,
@@ -60,6 +61,8 @@ interface InstrumentEntry {
 /** Streams of one (resource, scope, metric). */
 interface MetricTable {
   readonly streams: Map<string, StreamState>;
+  /** The stream of the previous point of this metric (its `next` predicts the following one). */
+  last: StreamState | null;
 }
 
 interface ResourceEntry {
@@ -121,6 +124,7 @@ export class Pipeline implements MetricsConsumer {
   private readonly includeResource: ((key: string) => boolean) | null;
   private readonly tally = new Tally();
   private readonly summaryScratch = { count: 0, sum: 0 };
+  private readonly explicitScratch: MutableExplicitInput = { boundaries: EMPTY, bucketCounts: EMPTY, count: 0, sum: 0, min: NaN, max: NaN };
   private generation = 0;
   private streamCount = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
@@ -202,7 +206,7 @@ export class Pipeline implements MetricsConsumer {
         if (tables === undefined) entry.scopes.set(scopeKey, (tables = new Map()));
         for (const metric of scope.metrics) {
           let table = tables.get(metric.name);
-          if (table === undefined) tables.set(metric.name, (table = { streams: new Map() }));
+          if (table === undefined) tables.set(metric.name, (table = { streams: new Map(), last: null }));
           this.consumeMetric(metric, entry, table, nowMs);
         }
       }
@@ -235,19 +239,31 @@ export class Pipeline implements MetricsConsumer {
   }
 
   private stream(table: MetricTable, entry: ResourceEntry, key: string, attributes: Attributes, nowMs: number): StreamState {
-    let s = table.streams.get(key);
-    if (s === undefined) {
-      let attrs: Attributes = attributes;
-      if (this.includeResource !== null) attrs = { ...entry.labels, ...attributes };
-      for (const p of this.processors) attrs = p.processAttributes(attrs);
-      const n = Object.keys(attrs).length;
-      if (n > this.config.maxAttributes) {
-        s = new StreamState(EMPTY_ATTRIBUTES, nowMs);
-        s.refusal = `a point with ${n} attributes exceeds max_attributes_per_point ${this.config.maxAttributes}`;
-      } else s = new StreamState(attrs, nowMs);
-      table.streams.set(key, s);
-      this.streamCount++;
-    } else s.lastSeenMs = nowMs;
+    // Sources send their series in the same order every time: the stream that followed the previous
+    // point's stream last time is usually this one, found without hashing the key.
+    const prev = table.last;
+    let s = prev === null ? null : prev.next;
+    if (s === null || s.key !== key || s.removed) {
+      s = table.streams.get(key) ?? this.newStream(table, entry, key, attributes, nowMs);
+      if (prev !== null) prev.next = s;
+    }
+    s.lastSeenMs = nowMs;
+    table.last = s;
+    return s;
+  }
+
+  private newStream(table: MetricTable, entry: ResourceEntry, key: string, attributes: Attributes, nowMs: number): StreamState {
+    let attrs: Attributes = attributes;
+    if (this.includeResource !== null) attrs = { ...entry.labels, ...attributes };
+    for (const p of this.processors) attrs = p.processAttributes(attrs);
+    const n = Object.keys(attrs).length;
+    let s: StreamState;
+    if (n > this.config.maxAttributes) {
+      s = new StreamState(key, EMPTY_ATTRIBUTES, nowMs);
+      s.refusal = `a point with ${n} attributes exceeds max_attributes_per_point ${this.config.maxAttributes}`;
+    } else s = new StreamState(key, attrs, nowMs);
+    table.streams.set(key, s);
+    this.streamCount++;
     return s;
   }
 
@@ -374,8 +390,11 @@ export class Pipeline implements MetricsConsumer {
         break;
       case "histogram": {
         const cumulative = metric.temporality !== "delta";
+        // One mutable input for the whole loop: the store copies what it merges, so nothing is
+        // allocated per point for delta input.
+        const input = this.explicitScratch;
         for (const p of metric.points) {
-          const input = explicitInput(p);
+          setExplicitInput(input, p);
           const problem = explicitInputProblem(input);
           if (problem !== null) {
             tally.refuse(Number.isFinite(p.sum) ? RefusalReason.InvalidPoint : RefusalReason.NonFinite, 1, `metric ${metric.name}: ${problem}`);
@@ -386,7 +405,7 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
             continue;
           }
-          let d: typeof input | null = input;
+          let d: ExplicitHistogramInput | null = input;
           if (cumulative) {
             if (isOutOfOrder(s, p.timeMs)) {
               tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
@@ -500,6 +519,9 @@ export class Pipeline implements MetricsConsumer {
             for (const [key, s] of table.streams) {
               if (s.lastSeenMs < cutoff) {
                 table.streams.delete(key);
+                s.removed = true;
+                s.next = null;
+                if (table.last === s) table.last = null;
                 removed++;
               }
             }
@@ -521,6 +543,25 @@ export class Pipeline implements MetricsConsumer {
 
 const EMPTY: readonly number[] = Object.freeze([]);
 const EMPTY_ATTRIBUTES: Attributes = Object.freeze({});
+
+/** The pipeline's reusable explicit-histogram input (filled per point, never retained by the store). */
+interface MutableExplicitInput {
+  boundaries: ArrayLike<number>;
+  bucketCounts: ArrayLike<number>;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+}
+
+function setExplicitInput(input: MutableExplicitInput, p: DecodedHistogramPoint): void {
+  input.boundaries = p.boundaries;
+  input.bucketCounts = p.bucketCounts;
+  input.count = p.count;
+  input.sum = p.sum;
+  input.min = p.min;
+  input.max = p.max;
+}
 
 function countSampleValues(points: readonly { values: Float64Array }[]): number {
   let n = 0;

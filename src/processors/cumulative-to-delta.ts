@@ -27,8 +27,17 @@ import type {
 
 /** One input stream: its target series and the last cumulative state. */
 export class StreamState {
+  /** The stream's key within its metric (the decoded point's `attributesKey`). */
+  readonly key: string;
   /** Attributes after resource selection and processors: the series it records into. */
   readonly attributes: Attributes;
+  /**
+   * The stream whose point followed this one's last time (in its metric): clients export their
+   * series in the same order every time, so this predicts the next lookup without hashing.
+   */
+  next: StreamState | null = null;
+  /** Set when the stream was forgotten (idle), so a stale `next` link is not followed into it. */
+  removed = false;
   /** Cached binding; null until resolved or after the store expired series. */
   series: BoundSeries | null = null;
   /** Set when the stream's points are refused as a whole (e.g. too many attributes). */
@@ -51,7 +60,8 @@ export class StreamState {
   negOffset = 0;
   neg: Float64Array | null = null;
 
-  constructor(attributes: Attributes, nowMs: number) {
+  constructor(key: string, attributes: Attributes, nowMs: number) {
+    this.key = key;
     this.attributes = attributes;
     this.lastSeenMs = nowMs;
   }

@@ -780,6 +780,44 @@ describe("WasmEngine", () => {
     });
   });
 
+  describe("mergeExplicit", () => {
+    it("matches the JS engine for long runs of merges (queued and applied in chunks), with boundaries shared, changed and interleaved with records", async () => {
+      // Runs of up to 700 merges overflow the WASM engine's merge stage several times; a few
+      // boundary lists (shared array objects) alternate so the stage re-states them mid-run.
+      const mergeRun = fc.record({
+        layout: layoutArb,
+        bounds: fc.array(boundariesArb, { minLength: 1, maxLength: 3 }),
+        steps: fc.array(
+          fc.record({
+            slot: fc.integer({ min: 0, max: SLOT_KINDS.length - 1 }),
+            pick: fc.nat(),
+            counts: fc.array(fc.nat(6), { minLength: 40, maxLength: 40 }),
+            sum: finiteSum,
+            minMax: minMaxPair,
+            value: fc.option(engineValue, { nil: undefined, freq: 8 }),
+          }),
+          { minLength: 1, maxLength: 700, size: "max" },
+        ),
+      });
+      await fc.assert(
+        fc.asyncProperty(mergeRun, async ({ layout, bounds, steps }) => {
+          const scenario: Scenario = { layoutA: layout, layoutB: layout, commands: [] };
+          for (const step of steps) {
+            const boundaries = bounds[step.pick % bounds.length];
+            const bucketCounts = step.counts.slice(0, boundaries.length + 1);
+            const count = bucketCounts.reduce((a, c) => a + c, 0);
+            const input = { boundaries, bucketCounts, count, sum: step.sum, min: step.minMax[0], max: step.minMax[1] };
+            scenario.commands.push({ op: "explicit", slot: step.slot, input });
+            if (step.value !== undefined) scenario.commands.push({ op: "record", slot: step.slot, value: step.value });
+          }
+          scenario.commands.push({ op: "snapshot", slot: 4, reset: false });
+          compareEngines(await createWasmEngine(), createJsEngine(), scenario);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  });
+
   describe("every operation", () => {
     it(
       "produces the JS engine's state for random operation sequences (sums within the float error bound)",

@@ -411,6 +411,25 @@ describe("WasmEngine", () => {
       assert.deepEqual(snap.stats, { count: 20, sum: 110, min: 0, max: 30 });
     });
 
+    it("reads a reused boundaries array afresh on every call, even while merges are queued", async () => {
+      const { engine, slot } = await histogramSlot([1, 5, 10]);
+      const boundaries = [1, 5, 10];
+      engine.mergeExplicit(slot, { boundaries, bucketCounts: [1, 0, 0, 0], count: 1, sum: 1, min: 1, max: 1 });
+      boundaries[0] = 4; // now [4, 5, 10]: the first bucket's upper bound 4 lands in the layout's (1, 5] bucket
+      engine.mergeExplicit(slot, { boundaries, bucketCounts: [1, 0, 0, 0], count: 1, sum: 1, min: 1, max: 1 });
+      assert.deepEqual(Array.from(engine.snapshot(slot, false).bucketCounts ?? []), [1, 1, 0, 0]);
+    });
+
+    it("throws a RangeError for a slot that is not allocated, at the call and not when queued merges are applied", async () => {
+      const { engine, slot } = await histogramSlot([1]);
+      const other = engine.allocSlot(SlotKind.Histogram, engine.createLayout({ boundaries: Float64Array.of(1), exponentialMaxSize: 0 }));
+      engine.mergeExplicit(slot, { boundaries: [1], bucketCounts: [1, 0], count: 1, sum: 0.5, min: 0.5, max: 0.5 });
+      engine.freeSlot(other);
+      assert.throws(() => engine.mergeExplicit(other, { boundaries: [1], bucketCounts: [1, 0], count: 1, sum: 0.5, min: 0.5, max: 0.5 }), RangeError);
+      assert.throws(() => engine.mergeExplicit(123456, { boundaries: [1], bucketCounts: [1, 0], count: 1, sum: 0.5, min: 0.5, max: 0.5 }), RangeError);
+      assert.deepEqual(engine.snapshot(slot, false).stats, { count: 1, sum: 0.5, min: 0.5, max: 0.5 });
+    });
+
     it("inserts each bucket's count at its clamped midpoint into an exponential histogram", async () => {
       const { engine, slot } = await histogramSlot(null, 160);
       engine.mergeExplicit(slot, { boundaries: [1, 2, 8], bucketCounts: [1, 0, 2, 3], count: 6, sum: 30, min: 0.5, max: 9 });

@@ -208,6 +208,39 @@ describe("Pipeline", () => {
     });
   });
 
+  describe("consume (stream lookup)", () => {
+    it("records each point into its own stream whether series arrive in the same, another or a shifted order", async () => {
+      const p = await makePipeline();
+      const routes = ["/a", "/b", "/c", "/d"];
+      const orders = [[0, 1, 2, 3], [0, 1, 2, 3], [3, 2, 1, 0], [1, 2, 3], [0, 2, 1, 3], [0, 1, 2, 3]];
+      const expected = new Map<string, number>();
+      let v = 1;
+      for (const order of orders) {
+        p.consume(batch([sum("c", order.map((i) => num(v * (i + 1), { route: routes[i] }, 0, 0)), "delta")]));
+        for (const i of order) expected.set(routes[i], (expected.get(routes[i]) ?? 0) + v * (i + 1));
+        v++;
+      }
+      for (const r of routes) assert.equal(valueOf(p, "c", { route: r }), expected.get(r), r);
+      assert.equal(p.streams, 4);
+    });
+
+    it("does not follow the remembered successor into a stream that was swept, and recreates it", async () => {
+      let now = 1_000_000;
+      const p = await makePipeline({ streamTtlMs: 60_000 }, [], () => now);
+      const point = (value: number, route: string, t: number) => num(value, { route }, t, 1);
+      p.consume(batch([sum("c", [point(10, "/a", 1), point(20, "/b", 1)], "cumulative")]));
+      now += 30_000;
+      p.consume(batch([sum("c", [point(15, "/a", 2)], "cumulative")]));
+      now += 40_000;
+      assert.equal(p.sweep(), 1, "/b idle for 70 s is forgotten, /a (40 s) is kept");
+      // /b comes back after /a: a new stream whose first cumulative point counts in full again.
+      p.consume(batch([sum("c", [point(16, "/a", 3), point(25, "/b", 3)], "cumulative")]));
+      assert.equal(p.streams, 2);
+      assert.equal(valueOf(p, "c", { route: "/a" }), 16);
+      assert.equal(valueOf(p, "c", { route: "/b" }), 20 + 25);
+    });
+  });
+
   describe("sweep", () => {
     it("forgets input streams idle longer than stream_ttl", async () => {
       let now = 1_000_000;

@@ -19,13 +19,6 @@ export interface AttributeSet {
   readonly key: string;
 }
 
-interface ByteEntry {
-  readonly hash: number;
-  readonly bytes: DataView;
-  readonly set: AttributeSet;
-  next: ByteEntry | undefined;
-}
-
 export const EMPTY_ATTRIBUTE_SET: AttributeSet = Object.freeze({ attributes: Object.freeze({}), key: "" });
 
 /** Default entries per generation: room for the series of a busy gateway process. */
@@ -70,23 +63,136 @@ export function sameBytes(stored: DataView, view: DataView, start: number, end: 
   return true;
 }
 
-/** Copies of stored byte ranges are carved from slabs: one ArrayBuffer per slab, not per entry. */
-const SLAB_BYTES = 64 * 1024;
-/** Ranges larger than this get their own buffer rather than wasting a slab tail. */
-const MAX_SLAB_ENTRY = 4 * 1024;
+/** Compares a[aStart, aStart + n) with b[bStart, bStart + n), four bytes per step. */
+function equalAt(a: DataView, aStart: number, b: DataView, bStart: number, n: number): boolean {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    if (a.getInt32(aStart + i, true) !== b.getInt32(bStart + i, true)) return false;
+  }
+  for (; i < n; i++) {
+    if (a.getUint8(aStart + i) !== b.getUint8(bStart + i)) return false;
+  }
+  return true;
+}
+
+const INITIAL_BUCKETS = 1024;
+const INITIAL_ARENA_BYTES = 16 * 1024;
+
+/**
+ * One generation of the byte-keyed index. Open addressing over typed arrays (linear probing, load
+ * <= 1/2) and every stored byte range in one arena: a lookup touches a few flat arrays instead of
+ * a Map bucket, an entry object, a DataView and its buffer, which is what a per-point lookup over
+ * tens of thousands of sets pays for in cache misses.
+ */
+class ByteGeneration {
+  count = 0;
+  /** Per bucket: [hash, entry + 1]; entry + 1 === 0 marks an empty bucket. */
+  #table = new Int32Array(INITIAL_BUCKETS * 2);
+  #mask = INITIAL_BUCKETS - 1;
+  /** Per entry: [arena offset, length, hash]. */
+  #spans = new Int32Array(INITIAL_BUCKETS * 3);
+  readonly #sets: AttributeSet[] = [];
+  #arena = new Uint8Array(INITIAL_ARENA_BYTES);
+  #arenaView = new DataView(this.#arena.buffer);
+  #arenaPos = 0;
+  /** The entry after the last one found or stored: the likely next lookup. */
+  #next = 0;
+
+  /** The entry after the previous hit when it holds exactly view[start, end), else -1. No hashing. */
+  findNext(view: DataView, start: number, end: number): number {
+    const e = this.#next;
+    if (e >= this.count) return -1;
+    const spans = this.#spans;
+    const n = end - start;
+    if (spans[3 * e + 1] !== n || !equalAt(this.#arenaView, spans[3 * e], view, start, n)) return -1;
+    this.#next = e + 1;
+    return e;
+  }
+
+  /** The entry holding exactly view[start, end), or -1. */
+  find(view: DataView, start: number, end: number, hash: number): number {
+    const table = this.#table;
+    const spans = this.#spans;
+    const mask = this.#mask;
+    const h = hash | 0;
+    const n = end - start;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
+      const e1 = table[2 * b + 1];
+      if (e1 === 0) return -1;
+      if (table[2 * b] === h) {
+        const e = e1 - 1;
+        if (spans[3 * e + 1] === n && equalAt(this.#arenaView, spans[3 * e], view, start, n)) {
+          this.#next = e + 1;
+          return e;
+        }
+      }
+    }
+  }
+
+  set(entry: number): AttributeSet {
+    return this.#sets[entry];
+  }
+
+  /** The stored bytes of `entry` (for promotion into the next generation). */
+  bytesOf(entry: number): Uint8Array {
+    const at = this.#spans[3 * entry];
+    return this.#arena.subarray(at, at + this.#spans[3 * entry + 1]);
+  }
+
+  /** Stores a copy of `bytes` (never a view of the caller's buffer, which may be reused). */
+  insert(bytes: Uint8Array, hash: number, set: AttributeSet): void {
+    const e = this.count;
+    if (2 * (e + 1) > this.#mask + 1) this.#grow();
+    const n = bytes.length;
+    if (this.#arenaPos + n > this.#arena.length) {
+      const grown = new Uint8Array(Math.max(this.#arena.length * 2, this.#arenaPos + n));
+      grown.set(this.#arena.subarray(0, this.#arenaPos));
+      this.#arena = grown;
+      this.#arenaView = new DataView(grown.buffer);
+    }
+    const at = this.#arenaPos;
+    this.#arena.set(bytes, at);
+    this.#arenaPos = at + n;
+    if (3 * (e + 1) > this.#spans.length) {
+      const grown = new Int32Array(this.#spans.length * 2);
+      grown.set(this.#spans);
+      this.#spans = grown;
+    }
+    const h = hash | 0;
+    this.#spans[3 * e] = at;
+    this.#spans[3 * e + 1] = n;
+    this.#spans[3 * e + 2] = h;
+    this.#sets.push(set);
+    this.count = e + 1;
+    this.#next = e + 1;
+    this.#place(e, h);
+  }
+
+  #place(e: number, h: number): void {
+    const table = this.#table;
+    const mask = this.#mask;
+    let b = h & mask;
+    while (table[2 * b + 1] !== 0) b = (b + 1) & mask;
+    table[2 * b] = h;
+    table[2 * b + 1] = e + 1;
+  }
+
+  #grow(): void {
+    const buckets = (this.#mask + 1) * 2;
+    this.#table = new Int32Array(buckets * 2);
+    this.#mask = buckets - 1;
+    for (let e = 0; e < this.count; e++) this.#place(e, this.#spans[3 * e + 2]);
+  }
+}
 
 export class AttributeInterner {
   /** Entries per generation (each map holds at most twice this many). */
   readonly capacity: number;
   #evictions = 0;
-  #bytesCurrent = new Map<number, ByteEntry>();
-  #bytesPrevious = new Map<number, ByteEntry>();
-  #bytesCurrentCount = 0;
-  #bytesPreviousCount = 0;
+  #bytesCurrent = new ByteGeneration();
+  #bytesPrevious = new ByteGeneration();
   #keysCurrent = new Map<string, AttributeSet>();
   #keysPrevious = new Map<string, AttributeSet>();
-  #slab = new Uint8Array(SLAB_BYTES);
-  #slabPos = 0;
 
   constructor(capacity: number = DEFAULT_INTERN_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) {
@@ -102,44 +208,37 @@ export class AttributeInterner {
 
   /** Live entries (both generations, both maps); for tests and self-metrics. */
   get size(): number {
-    return this.#bytesCurrentCount + this.#bytesPreviousCount + this.#keysCurrent.size + this.#keysPrevious.size;
+    return this.#bytesCurrent.count + this.#bytesPrevious.count + this.#keysCurrent.size + this.#keysPrevious.size;
   }
 
   /** The set stored for exactly the bytes view[start, end), or undefined. `hash` is hashView(view, start, end). */
   lookupBytes(view: DataView, start: number, end: number, hash: number): AttributeSet | undefined {
-    for (let e = this.#bytesCurrent.get(hash); e !== undefined; e = e.next) {
-      if (sameBytes(e.bytes, view, start, end)) return e.set;
-    }
-    for (let e = this.#bytesPrevious.get(hash); e !== undefined; e = e.next) {
-      if (sameBytes(e.bytes, view, start, end)) {
-        this.#insertBytes(hash, e.bytes, e.set);
-        return e.set;
-      }
-    }
-    return undefined;
+    const current = this.#bytesCurrent;
+    const hit = current.find(view, start, end, hash);
+    if (hit >= 0) return current.set(hit);
+    const previous = this.#bytesPrevious;
+    const old = previous.find(view, start, end, hash);
+    if (old < 0) return undefined;
+    const set = previous.set(old);
+    this.#insertBytes(previous.bytesOf(old), hash, set);
+    return set;
+  }
+
+  /**
+   * lookupBytes for a decoder walking a request: first the entry stored right after the previous
+   * hit, without hashing (clients export their series in the same order every time, and the entries
+   * were stored in that order), then the hash lookup.
+   */
+  lookupSequential(view: DataView, start: number, end: number): AttributeSet | undefined {
+    const current = this.#bytesCurrent;
+    const next = current.findNext(view, start, end);
+    if (next >= 0) return current.set(next);
+    return this.lookupBytes(view, start, end, hashView(view, start, end));
   }
 
   /** Remembers `set` for the bytes buf[start, end) (copied, so the request buffer is not retained). */
   storeBytes(buf: Uint8Array, start: number, end: number, hash: number, set: AttributeSet): void {
-    this.#insertBytes(hash, this.#copy(buf, start, end), set);
-  }
-
-  /** A private copy of buf[start, end) (never a view of the caller's buffer, which may be reused). */
-  #copy(buf: Uint8Array, start: number, end: number): DataView {
-    const n = end - start;
-    if (n > MAX_SLAB_ENTRY) {
-      const own = new Uint8Array(n);
-      own.set(buf.subarray(start, end));
-      return new DataView(own.buffer);
-    }
-    if (this.#slabPos + n > SLAB_BYTES) {
-      this.#slab = new Uint8Array(SLAB_BYTES);
-      this.#slabPos = 0;
-    }
-    const at = this.#slabPos;
-    this.#slab.set(buf.subarray(start, end), at);
-    this.#slabPos = at + n;
-    return new DataView(this.#slab.buffer, at, n);
+    this.#insertBytes(buf.subarray(start, end), hash, set);
   }
 
   /** The interned set with this key; `attributes` (frozen, matching `key`) is stored when the key is new. */
@@ -162,16 +261,16 @@ export class AttributeInterner {
     return this.#keysCurrent.get(key) ?? this.#keysPrevious.get(key);
   }
 
-  #insertBytes(hash: number, bytes: DataView, set: AttributeSet): void {
-    if (this.#bytesCurrentCount >= this.capacity) {
-      this.#evictions += this.#bytesPreviousCount;
+  /** `bytes` is copied before any generation is dropped, so it may point into the previous one. */
+  #insertBytes(bytes: Uint8Array, hash: number, set: AttributeSet): void {
+    if (this.#bytesCurrent.count >= this.capacity) {
+      const next = new ByteGeneration();
+      next.insert(bytes, hash, set);
+      this.#evictions += this.#bytesPrevious.count;
       this.#bytesPrevious = this.#bytesCurrent;
-      this.#bytesPreviousCount = this.#bytesCurrentCount;
-      this.#bytesCurrent = new Map();
-      this.#bytesCurrentCount = 0;
+      this.#bytesCurrent = next;
+      return;
     }
-    const head = this.#bytesCurrent.get(hash);
-    this.#bytesCurrent.set(hash, { hash, bytes, set, next: head });
-    this.#bytesCurrentCount++;
+    this.#bytesCurrent.insert(bytes, hash, set);
   }
 }

@@ -33,6 +33,7 @@ import {
   encodeStatusJson,
   encodeStatusProto,
 } from "./otlp-response.ts";
+import { BodyBufferPool } from "./body-pool.ts";
 import { BodyReadError, parseContentEncoding, readBody } from "./read-body.ts";
 import type { ReceiverMetrics, RequestOutcome } from "./receiver-metrics.ts";
 
@@ -114,6 +115,8 @@ export class OtlpHttpReceiver implements Receiver {
   readonly #config: OtlpHttpConfig;
   readonly #auth: BearerTokenAuth | undefined;
   readonly #extra: ReadonlyMap<string, ExtraDecoder>;
+  /** Body buffers for the OTLP decoders, which copy what they keep (extra decoders get fresh ones). */
+  readonly #bodies = new BodyBufferPool();
   #server: Server | undefined;
   #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
@@ -269,7 +272,7 @@ export class OtlpHttpReceiver implements Receiver {
 
     let body: Buffer;
     try {
-      body = await readBody(req, coding, this.#config.max_request_body_size);
+      body = await readBody(req, coding, this.#config.max_request_body_size, extra === undefined ? this.#bodies : undefined);
     } catch (err) {
       if (!(err instanceof BodyReadError)) throw err;
       if (err.kind === "aborted") {
@@ -290,7 +293,10 @@ export class OtlpHttpReceiver implements Receiver {
       if (extra !== undefined) batch = extra(body, contentType ?? "");
       else if (format === "proto") batch = this.#deps.protoDecoder.decode(body);
       else batch = this.#deps.jsonDecoder.decode(body);
+      // The decoders copy what they keep: the body buffer can serve the next request.
+      this.#bodies.release(body);
     } catch (err) {
+      this.#bodies.release(body);
       const message = err instanceof Error ? err.message : String(err);
       if (!(err instanceof OtlpDecodeError) && extra === undefined) throw err;
       this.#deps.ctx.logger.debug({ receiver: this.#deps.ctx.id, err: message }, "OTLP/HTTP malformed payload");

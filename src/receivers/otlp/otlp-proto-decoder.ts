@@ -98,6 +98,10 @@ export class OtlpProtoDecoder {
   #boundsCacheSize = 0;
   #lastBounds: BoundsEntry | undefined;
   readonly #boundsScratch: number[] = [];
+  /** The last timestamp converted (fixed64 halves and epoch ms); 0 converts to 0. */
+  #lastTimeLo = 0;
+  #lastTimeHi = 0;
+  #lastTimeMs = 0;
 
   constructor(options: OtlpProtoDecoderOptions = {}) {
     this.interner = options.interner ?? new AttributeInterner();
@@ -513,7 +517,10 @@ export class OtlpProtoDecoder {
           if (bucketCounts === undefined) bucketCounts = [];
           if ((tag & 7) === WIRE_LEN) {
             const e = this.#packedEnd(end, 8, tagPos, "HistogramDataPoint.bucket_counts");
-            while (this.#pos < e) bucketCounts.push(this.#fixed64(e));
+            // #packedEnd checked the length: read the fixed64 counts in one tight loop.
+            const view = this.#view;
+            for (let q = this.#pos; q < e; q += 8) bucketCounts.push(view.getUint32(q + 4, true) * TWO_POW_32 + view.getUint32(q, true));
+            this.#pos = e;
           } else {
             this.#expectWire(tag, WIRE_I64, tagPos, "HistogramDataPoint.bucket_counts");
             bucketCounts.push(this.#fixed64(end));
@@ -792,8 +799,7 @@ export class OtlpProtoDecoder {
     if (start < 0) return EMPTY_ATTRIBUTE_SET;
     const buf = this.#buf;
     const interner = this.interner;
-    const hash = hashView(this.#view, start, end);
-    const hit = interner.lookupBytes(this.#view, start, end, hash);
+    const hit = interner.lookupSequential(this.#view, start, end);
     if (hit !== undefined) return hit;
     const saved = this.#pos;
     const builder = this.#builder;
@@ -811,7 +817,7 @@ export class OtlpProtoDecoder {
     this.#pos = saved;
     const key = builder.key();
     const set = interner.getKey(key) ?? interner.internKey(key, builder.build());
-    interner.storeBytes(buf, start, end, hash, set);
+    interner.storeBytes(buf, start, end, hashView(this.#view, start, end), set);
     return set;
   }
 
@@ -1144,7 +1150,17 @@ export class OtlpProtoDecoder {
   }
 
   #timestampMs(end: number): number {
-    return this.#fixed64(end) / NANOS_PER_MS;
+    const p = this.#need(8, end, "fixed64");
+    const view = this.#view;
+    const lo = view.getInt32(p, true);
+    const hi = view.getInt32(p + 4, true);
+    // Points of one export share their timestamps: skip the conversion when the bytes repeat.
+    if (lo === this.#lastTimeLo && hi === this.#lastTimeHi) return this.#lastTimeMs;
+    const ms = ((hi >>> 0) * TWO_POW_32 + (lo >>> 0)) / NANOS_PER_MS;
+    this.#lastTimeLo = lo;
+    this.#lastTimeHi = hi;
+    this.#lastTimeMs = ms;
+    return ms;
   }
 
   #skip(tag: number, tagPos: number, end: number, depth: number): void {

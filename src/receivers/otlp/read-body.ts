@@ -5,6 +5,7 @@
  * bounded by the same limit.
  */
 import type { IncomingMessage } from "node:http";
+import type { BodyBufferPool } from "./body-pool.ts";
 import { createGunzip, createInflate } from "node:zlib";
 import type { Gunzip, Inflate } from "node:zlib";
 
@@ -37,14 +38,20 @@ export function parseContentEncoding(header: string | undefined): ContentCoding 
  * Resolves with the (decompressed) body, or rejects with a BodyReadError: `too_large` when either the
  * wire bytes or the decompressed bytes exceed `limit`, `bad_encoding` for corrupt compressed data,
  * `aborted` when the client went away. On `too_large` the request stream is left paused/unread.
+ *
+ * With a `pool`, an uncompressed body of declared length is assembled in a pooled buffer (no
+ * allocation per request): the result is then a view of it, which the caller hands back with
+ * `pool.release(body)` once nothing reads it any more (releasing a non-pooled body is a no-op).
  */
-export function readBody(req: IncomingMessage, coding: ContentCoding, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, coding: ContentCoding, limit: number, pool?: BodyBufferPool): Promise<Buffer> {
   const declared = req.headers["content-length"];
+  let declaredBytes = -1;
   if (declared !== undefined) {
     const n = Number(declared);
     if (Number.isFinite(n) && n > limit) {
       return Promise.reject(new BodyReadError("too_large", `request body of ${n} bytes exceeds the limit of ${limit} bytes`));
     }
+    if (Number.isInteger(n) && n >= 0) declaredBytes = n;
   }
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -52,6 +59,8 @@ export function readBody(req: IncomingMessage, coding: ContentCoding, limit: num
     let bodyBytes = 0;
     let settled = false;
     let inflater: Gunzip | Inflate | undefined;
+    // Chunks are copied into this pooled buffer as they arrive instead of being collected.
+    let target = pool !== undefined && coding === "identity" && declaredBytes > 0 ? pool.acquire(declaredBytes) : undefined;
 
     const cleanup = (): void => {
       req.off("data", onData);
@@ -71,6 +80,7 @@ export function readBody(req: IncomingMessage, coding: ContentCoding, limit: num
       if (settled) return;
       settled = true;
       cleanup();
+      if (target !== undefined) pool?.release(target);
       req.pause();
       reject(err);
     };
@@ -78,14 +88,27 @@ export function readBody(req: IncomingMessage, coding: ContentCoding, limit: num
       if (settled) return;
       settled = true;
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bodyBytes));
+      if (target !== undefined) resolve(target.subarray(0, bodyBytes));
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, bodyBytes));
     };
     const addOutput = (chunk: Buffer): void => {
-      bodyBytes += chunk.length;
-      if (bodyBytes > limit) {
+      if (bodyBytes + chunk.length > limit) {
+        bodyBytes += chunk.length;
         fail(new BodyReadError("too_large", `decompressed request body exceeds the limit of ${limit} bytes`));
         return;
       }
+      if (target !== undefined) {
+        if (bodyBytes + chunk.length <= target.length) {
+          chunk.copy(target, bodyBytes);
+          bodyBytes += chunk.length;
+          return;
+        }
+        // More than declared (cannot happen with a conforming parser): go back to collecting.
+        chunks.push(Buffer.from(target.subarray(0, bodyBytes)));
+        pool?.release(target);
+        target = undefined;
+      }
+      bodyBytes += chunk.length;
       chunks.push(chunk);
     };
 

@@ -34,6 +34,66 @@ describe("AttributeInterner", () => {
     });
   });
 
+  describe("lookupSequential", () => {
+    /** Stores `ranges` (byte arrays laid out one after the other in one buffer) under sets k0, k1, ... */
+    function stored(interner: AttributeInterner, ranges: number[][]): { view: DataView; spans: [number, number][]; sets: ReturnType<AttributeInterner["internKey"]>[] } {
+      const buf = Uint8Array.from(ranges.flat());
+      const spans: [number, number][] = [];
+      const sets: ReturnType<AttributeInterner["internKey"]>[] = [];
+      let at = 0;
+      ranges.forEach((r, i) => {
+        const set = interner.internKey(`k${i}`, Object.freeze({ i }));
+        interner.storeBytes(buf, at, at + r.length, hashBytes(buf, at, at + r.length), set);
+        spans.push([at, at + r.length]);
+        sets.push(set);
+        at += r.length;
+      });
+      return { view: new DataView(buf.buffer), spans, sets };
+    }
+
+    it("finds sets in storage order, in another order and after a miss", () => {
+      const interner = new AttributeInterner(16);
+      const { view, spans, sets } = stored(interner, [[1, 2, 3, 4, 5], [1, 2, 3, 4, 6], [7], [1, 2, 3, 4, 5, 6, 7, 8, 9]]);
+      for (const order of [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [0, 1, 2, 3]]) {
+        for (const i of order) assert.equal(interner.lookupSequential(view, spans[i][0], spans[i][1]), sets[i], `entry ${i}`);
+      }
+      const unknown = new DataView(Uint8Array.from([1, 2, 3, 4, 7]).buffer);
+      assert.equal(interner.lookupSequential(unknown, 0, 5), undefined);
+      assert.equal(interner.lookupSequential(view, spans[2][0], spans[2][1]), sets[2]);
+    });
+
+    it("never returns a set stored for other bytes, across generation rotations", () => {
+      const ranges = fc.array(fc.uint8Array({ minLength: 0, maxLength: 9 }), { minLength: 1, maxLength: 30 });
+      fc.assert(
+        fc.property(ranges, fc.array(fc.nat(), { maxLength: 200 }), fc.integer({ min: 1, max: 8 }), (list, picks, capacity) => {
+          const interner = new AttributeInterner(capacity);
+          const bytesOf = new Map<object, string>();
+          const buf = Uint8Array.from(list.flatMap((r) => Array.from(r)));
+          const view = new DataView(buf.buffer);
+          const starts: number[] = [];
+          let at = 0;
+          for (const r of list) {
+            starts.push(at);
+            at += r.length;
+          }
+          for (const pick of picks) {
+            const i = pick % list.length;
+            const [s, e] = [starts[i], starts[i] + list[i].length];
+            const key = Array.from(list[i]).join(",");
+            const hit = interner.lookupSequential(view, s, e);
+            if (hit === undefined) {
+              const set = interner.internKey(key, Object.freeze({}));
+              bytesOf.set(set, key);
+              interner.storeBytes(buf, s, e, hashBytes(buf, s, e), set);
+            } else {
+              assert.equal(bytesOf.get(hit), key);
+            }
+          }
+        }),
+      );
+    });
+  });
+
   describe("internKey", () => {
     it("returns the first set stored under a key", () => {
       const interner = new AttributeInterner(16);
