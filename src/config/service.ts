@@ -24,6 +24,8 @@ export const DEFAULT_HEALTH_ENDPOINT = "127.0.0.1:13133";
 export const DEFAULT_CARDINALITY_LIMIT = 2000;
 export const DEFAULT_MAX_SERIES = 1_000_000;
 export const DEFAULT_STREAM_TTL_MS = 10 * 60_000;
+/** Series that receive nothing this long are dropped from the pipeline's store (any exporter). */
+export const DEFAULT_SERIES_TTL_MS = 15 * 60_000;
 /** Prometheus servers commonly cap labels per series well below this (label_limit); 128 is generous. */
 export const DEFAULT_MAX_ATTRIBUTES = 128;
 
@@ -108,6 +110,8 @@ function validatePipeline(
   const cardinalityLimit = r.number("cardinality_limit", DEFAULT_CARDINALITY_LIMIT, { min: 1, integer: true });
   const maxSeries = r.number("max_series", DEFAULT_MAX_SERIES, { min: 1, integer: true });
   const streamTtlMs = r.duration("stream_ttl", DEFAULT_STREAM_TTL_MS, { minMs: 1000 });
+  const seriesTtlMs = r.duration("series_ttl", DEFAULT_SERIES_TTL_MS);
+  if (seriesTtlMs !== 0 && seriesTtlMs < 1000 && r.has("series_ttl")) r.problem("series_ttl", "must be 0 (never expire) or at least 1s");
   const maxAttributes = r.number("max_attributes_per_point", DEFAULT_MAX_ATTRIBUTES, { min: 1, integer: true });
   let histogramBoundaries: number[] | null = null;
   const hb = r.value("histogram_boundaries");
@@ -129,6 +133,7 @@ function validatePipeline(
     cardinalityLimit,
     maxSeries,
     streamTtlMs,
+    seriesTtlMs,
     maxAttributes,
     histogramBoundaries,
   };

@@ -37,6 +37,8 @@ export interface PipelineConfig {
   readonly maxSeries: number;
   /** Input streams (cumulative state) idle longer than this are forgotten. */
   readonly streamTtlMs: number;
+  /** Series idle longer than this are dropped from the store, whatever the exporters (0: never). */
+  readonly seriesTtlMs: number;
   /** Points whose final attribute set has more keys than this are refused (a label explosion guard). */
   readonly maxAttributes: number;
   /** Explicit boundaries for histograms this pipeline creates from raw samples or summaries. */

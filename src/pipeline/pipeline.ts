@@ -128,6 +128,8 @@ export class Pipeline implements MetricsConsumer {
   private generation = 0;
   private streamCount = 0;
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** Last-seen bound of the most recently forgotten streams (0: none forgotten yet). */
+  private forgottenBeforeMs = 0;
 
   constructor(options: PipelineOptions) {
     this.config = options.config;
@@ -155,7 +157,8 @@ export class Pipeline implements MetricsConsumer {
 
   /** Starts the idle-stream sweep. */
   start(): void {
-    const every = Math.max(1000, Math.floor(this.config.streamTtlMs / 2));
+    const ttl = this.config.seriesTtlMs > 0 ? Math.min(this.config.streamTtlMs, this.config.seriesTtlMs) : this.config.streamTtlMs;
+    const every = Math.max(1000, Math.floor(ttl / 2));
     this.sweepTimer ??= setInterval(() => this.sweep(), every).unref();
   }
 
@@ -198,6 +201,18 @@ export class Pipeline implements MetricsConsumer {
       tally.received += batch.rejectedPoints;
       tally.refuse(RefusalReason.Decoder, batch.rejectedPoints, batch.rejectionMessage);
     }
+    // Each point is recorded at its own event time (its window, when one had closed); see setEventTime.
+    try {
+      this.consumeResources(batch, nowMs);
+    } finally {
+      this.store.setEventTime(0);
+    }
+    for (const [reason, count] of tally.byReason) this.metrics.recordRefused(reason, count);
+    this.metrics.recordBatch(tally.received, tally.accepted, (performance.now() - t0) / 1000);
+    return { acceptedPoints: tally.accepted, rejectedPoints: tally.rejected, message: tally.message };
+  }
+
+  private consumeResources(batch: DecodedBatch, nowMs: number): void {
     for (const resource of batch.resources) {
       const entry = this.resourceEntry(resource);
       for (const scope of resource.scopes) {
@@ -211,9 +226,6 @@ export class Pipeline implements MetricsConsumer {
         }
       }
     }
-    for (const [reason, count] of tally.byReason) this.metrics.recordRefused(reason, count);
-    this.metrics.recordBatch(tally.received, tally.accepted, (performance.now() - t0) / 1000);
-    return { acceptedPoints: tally.accepted, rejectedPoints: tally.rejected, message: tally.message };
   }
 
   private resourceEntry(resource: DecodedResource): ResourceEntry {
@@ -363,11 +375,17 @@ export class Pipeline implements MetricsConsumer {
               tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
               continue;
             }
+            const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
             v = sumDelta(s, p, monotonic);
+            if (baseline) {
+              tally.accepted++;
+              continue;
+            }
           } else if (monotonic && v < 0) {
             tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: negative increment ${v} on a monotonic sum`);
             continue;
           }
+          this.store.setEventTime(p.timeMs);
           this.bound(s, instrument).record(v);
           tally.accepted++;
         }
@@ -384,6 +402,7 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
             continue;
           }
+          this.store.setEventTime(p.timeMs);
           this.bound(s, instrument).record(p.value);
           tally.accepted++;
         }
@@ -411,8 +430,11 @@ export class Pipeline implements MetricsConsumer {
               tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
               continue;
             }
+            const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
             d = explicitDelta(s, p);
+            if (baseline) d = null;
           }
+          this.store.setEventTime(p.timeMs);
           if (d !== null && d.count > 0) this.bound(s, instrument).mergeExplicit(d);
           tally.accepted++;
         }
@@ -438,8 +460,11 @@ export class Pipeline implements MetricsConsumer {
               tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
               continue;
             }
+            const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
             d = exponentialDelta(s, p);
+            if (baseline) d = null;
           }
+          this.store.setEventTime(p.timeMs);
           if (d !== null && d.count > 0) this.bound(s, instrument).mergeExponential(d);
           tally.accepted++;
         }
@@ -461,8 +486,10 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
             continue;
           }
+          const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
           summaryDelta(s, p, scratch);
-          if (scratch.count > 0) {
+          if (scratch.count > 0 && !baseline) {
+            this.store.setEventTime(p.timeMs);
             this.bound(s, instrument).mergeExplicit({
               boundaries: EMPTY,
               bucketCounts: [scratch.count],
@@ -489,6 +516,7 @@ export class Pipeline implements MetricsConsumer {
             continue;
           }
           // The store refuses non-finite values on its own; they were counted above.
+          this.store.setEventTime(p.timeMs);
           this.bound(s, instrument).recordBatch(values);
           tally.accepted += values.length - bad;
         }
@@ -508,7 +536,17 @@ export class Pipeline implements MetricsConsumer {
     this.generation = this.store.generation;
   }
 
-  /** Drops streams idle longer than stream_ttl. Never throws (timer context). */
+  /**
+   * A cumulative stream seen for the first time counts in full (the increment since its start),
+   * unless it may be one this pipeline forgot: started (or of unknown start) before the last idle
+   * stream was dropped. Then its first point is only a baseline, so a source that reports less
+   * often than stream_ttl is never counted twice.
+   */
+  private firstPointIsBaseline(s: { hasPrev: boolean }, startTimeMs: number): boolean {
+    return !s.hasPrev && this.forgottenBeforeMs > 0 && (startTimeMs === 0 || startTimeMs <= this.forgottenBeforeMs);
+  }
+
+  /** Drops streams idle longer than stream_ttl and series idle longer than series_ttl. Never throws (timer context). */
   sweep(): number {
     try {
       const cutoff = this.now() - this.config.streamTtlMs;
@@ -532,7 +570,14 @@ export class Pipeline implements MetricsConsumer {
         if (entry.scopes.size === 0) this.resources.delete(rk);
       }
       this.streamCount -= removed;
-      if (removed > 0) this.logger.debug({ pipeline: this.id, removed, streams: this.streamCount }, "forgot idle input streams");
+      if (removed > 0) {
+        this.forgottenBeforeMs = cutoff;
+        this.logger.debug({ pipeline: this.id, removed, streams: this.streamCount }, "forgot idle input streams");
+      }
+      if (this.config.seriesTtlMs > 0) {
+        const expired = this.store.expireIdle(this.config.seriesTtlMs);
+        if (expired > 0) this.logger.debug({ pipeline: this.id, expired }, "dropped idle series");
+      }
       return removed;
     } catch (e) {
       this.logger.error({ pipeline: this.id, err: e }, "stream sweep failed");

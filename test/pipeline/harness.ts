@@ -19,6 +19,7 @@ export function pipelineConfig(overrides: Partial<PipelineConfig> = {}): Pipelin
     cardinalityLimit: 2000,
     maxSeries: 1_000_000,
     streamTtlMs: 600_000,
+    seriesTtlMs: 900_000,
     maxAttributes: 128,
     histogramBoundaries: null,
     ...overrides,
@@ -29,8 +30,9 @@ export async function makePipeline(
   overrides: Partial<PipelineConfig> = {},
   processors: MetricsProcessor[] = [],
   now?: () => number,
+  windowMs = 0,
 ): Promise<Pipeline> {
-  const store = await createAggregator({ engine: "js" });
+  const store = await createAggregator(now === undefined ? { engine: "js", windowMs } : { engine: "js", now, windowMs });
   const provider = createTelemetryMeterProvider();
   const config = pipelineConfig(overrides);
   return new Pipeline({

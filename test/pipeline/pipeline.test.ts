@@ -233,15 +233,53 @@ describe("Pipeline", () => {
       p.consume(batch([sum("c", [point(15, "/a", 2)], "cumulative")]));
       now += 40_000;
       assert.equal(p.sweep(), 1, "/b idle for 70 s is forgotten, /a (40 s) is kept");
-      // /b comes back after /a: a new stream whose first cumulative point counts in full again.
+      // /b comes back after /a: its stream started before streams were forgotten, so its first point
+      // is a baseline (counting 25 in full would count the first 20 twice); the next one counts.
       p.consume(batch([sum("c", [point(16, "/a", 3), point(25, "/b", 3)], "cumulative")]));
       assert.equal(p.streams, 2);
       assert.equal(valueOf(p, "c", { route: "/a" }), 16);
-      assert.equal(valueOf(p, "c", { route: "/b" }), 20 + 25);
+      assert.equal(valueOf(p, "c", { route: "/b" }), 20);
+      p.consume(batch([sum("c", [point(31, "/b", 4)], "cumulative")]));
+      assert.equal(valueOf(p, "c", { route: "/b" }), 26);
+    });
+  });
+
+  describe("event time", () => {
+    it("records a point for an already closed window into that window for delta readers", async () => {
+      let now = 1_700_000_100_000;
+      const p = await makePipeline({}, [], () => now, 60_000);
+      const delta = p.store.createReader("delta");
+      delta.read();
+      now += 60_000;
+      delta.read();
+      const closed = now - (now % 60_000) - 60_000;
+      p.consume(batch([sum("c", [num(4, {}, closed + 1_000), num(1, {}, now)], "delta")]));
+      const byWindow = Object.fromEntries(delta.read().map((s) => [String(s.windowStartMs), s.state.stats.sum]));
+      assert.deepEqual(byWindow, { [String(closed)]: 4, undefined: 1 });
     });
   });
 
   describe("sweep", () => {
+    it("counts in full a stream that started after streams were forgotten", async () => {
+      let now = 1_000_000;
+      const p = await makePipeline({ streamTtlMs: 60_000 }, [], () => now);
+      p.consume(batch([sum("c", [num(5, { k: "old" }, now, now - 1)], "cumulative")]));
+      now += 61_000;
+      assert.equal(p.sweep(), 1);
+      p.consume(batch([sum("c", [num(7, { k: "new" }, now, now - 10)], "cumulative")]));
+      assert.equal(valueOf(p, "c", { k: "new" }), 7);
+    });
+
+    it("drops series idle longer than series_ttl whatever the exporters", async () => {
+      let now = 1_000_000;
+      const p = await makePipeline({ streamTtlMs: 600_000, seriesTtlMs: 60_000 }, [], () => now);
+      p.consume(batch([sum("c", [num(5, { k: "a" })], "delta")]));
+      p.store.createReader("cumulative").read();
+      now += 61_000;
+      p.sweep();
+      assert.equal(p.store.stats().series, 0);
+    });
+
     it("forgets input streams idle longer than stream_ttl", async () => {
       let now = 1_000_000;
       const p = await makePipeline({ streamTtlMs: 60_000 }, [], () => now);
