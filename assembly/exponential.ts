@@ -1,15 +1,18 @@
 // Base-2 exponential histogram state: one scale shared by a positive and a negative range, each
-// holding at most `size` buckets in a window of u32 counters.
+// holding at most `size` buckets in a window of u16 counters.
 //
 // A range keeps [lo, hi], the lowest and highest non-empty index, inside a window of `size`
-// positions starting at index `base`; positions outside [lo, hi] are always zero. A count that
-// would wrap a u32 counter carries into a lazily allocated block of high words (`carry`), so
-// counts are exact 64-bit integers while the common case costs 4 bytes per bucket.
+// positions starting at index `base`; positions outside [lo, hi] are always zero. A count is
+// split over up to three parallel blocks: the low 16 bits (`counts`, u16, always present once the
+// range holds a value), bits 16..31 (`mid`, u16) and bits 32..63 (`carry`, u32). The upper two
+// are allocated on the first carry into them, so counts are exact 64-bit integers while the
+// common case costs 2 bytes per bucket, and the record kernels only ever touch the u16 block
+// (a wrap, once per 65536 counts of a bucket, takes the slow path). Blocks never narrow again.
 
 import { alloc } from "./heap";
 import { mapToIndex } from "./mapping";
 import {
-  R_BASE, R_CARRY, R_COUNTS, R_HI, R_LO,
+  R_BASE, R_CARRY, R_COUNTS, R_HI, R_LO, R_MID,
   X_INLINE_USED, X_NEG, X_POS, X_SCALE, X_STATE, X_ZERO,
 } from "./layout";
 
@@ -43,11 +46,13 @@ function rangeClear(range: usize): void {
   const lo = load<i32>(range, R_LO);
   const hi = load<i32>(range, R_HI);
   if (lo <= hi) {
-    const from = <usize>(lo - load<i32>(range, R_BASE)) * 4;
-    const bytes = <usize>(hi - lo + 1) * 4;
-    memory.fill(<usize>load<u32>(range, R_COUNTS) + from, 0, bytes);
+    const from = <usize>(lo - load<i32>(range, R_BASE));
+    const n = <usize>(hi - lo + 1);
+    memory.fill(<usize>load<u32>(range, R_COUNTS) + (from << 1), 0, n << 1);
+    const mid = <usize>load<u32>(range, R_MID);
+    if (mid != 0) memory.fill(mid + (from << 1), 0, n << 1);
     const carry = <usize>load<u32>(range, R_CARRY);
-    if (carry != 0) memory.fill(carry + from, 0, bytes);
+    if (carry != 0) memory.fill(carry + (from << 2), 0, n << 2);
   }
   store<i32>(range, EMPTY_LO, R_LO);
   store<i32>(range, EMPTY_HI, R_HI);
@@ -59,23 +64,35 @@ function rangeClear(range: usize): void {
 
 /** Count at window position `pos`. */
 export function rangeCountAt(range: usize, pos: i32): u64 {
-  const offset = <usize>pos * 4;
-  let c = <u64>load<u32>(<usize>load<u32>(range, R_COUNTS) + offset);
+  const half = <usize>pos << 1;
+  let c = <u64>load<u16>(<usize>load<u32>(range, R_COUNTS) + half);
+  const mid = <usize>load<u32>(range, R_MID);
+  if (mid != 0) c |= (<u64>load<u16>(mid + half)) << 16;
   const carry = <usize>load<u32>(range, R_CARRY);
-  if (carry != 0) c |= (<u64>load<u32>(carry + offset)) << 32;
+  if (carry != 0) c |= (<u64>load<u32>(carry + (half << 1))) << 32;
   return c;
 }
 
-function rangeSetAt(range: usize, pos: i32, value: u64, size: i32): void {
-  const offset = <usize>pos * 4;
-  store<u32>(<usize>load<u32>(range, R_COUNTS) + offset, <u32>value);
-  let carry = <usize>load<u32>(range, R_CARRY);
-  if (carry == 0) {
-    if ((value >> 32) == 0) return;
-    carry = alloc(<usize>size * 4);
-    store<u32>(range, <u32>carry, R_CARRY);
+/** The block at `field` of `range` (`bytes` long), allocated zeroed on first use. */
+function upperBlock(range: usize, field: usize, bytes: usize): usize {
+  let block = <usize>load<u32>(range + field);
+  if (block == 0) {
+    block = alloc(bytes);
+    store<u32>(range + field, <u32>block);
   }
-  store<u32>(carry + offset, <u32>(value >> 32));
+  return block;
+}
+
+function rangeSetAt(range: usize, pos: i32, value: u64, size: i32): void {
+  const half = <usize>pos << 1;
+  store<u16>(<usize>load<u32>(range, R_COUNTS) + half, <u16>value);
+  // an upper block that exists must be written even with a zero part (the old value may not be)
+  if ((value >> 16) != 0 || load<u32>(range, R_MID) != 0) {
+    store<u16>(upperBlock(range, R_MID, <usize>size << 1) + half, <u16>(value >> 16));
+  }
+  if ((value >> 32) != 0 || load<u32>(range, R_CARRY) != 0) {
+    store<u32>(upperBlock(range, R_CARRY, <usize>size << 2) + (half << 1), <u32>(value >> 32));
+  }
 }
 
 /** Adds `inc` at window position `pos`. */
@@ -83,14 +100,16 @@ function rangeSetAt(range: usize, pos: i32, value: u64, size: i32): void {
   rangeSetAt(range, pos, rangeCountAt(range, pos) + inc, size);
 }
 
-/** The u32 counter overflowed at `offset`: carry one into the high word. */
-export function carryOne(range: usize, offset: usize, size: i32): void {
-  let carry = <usize>load<u32>(range, R_CARRY);
-  if (carry == 0) {
-    carry = alloc(<usize>size * 4);
-    store<u32>(range, <u32>carry, R_CARRY);
+/** The u16 counter at window position `pos` wrapped to 0: carry one into bits 16 and up. */
+export function carryOne(range: usize, pos: i32, size: i32): void {
+  const half = <usize>pos << 1;
+  const mid = upperBlock(range, R_MID, <usize>size << 1) + half;
+  const m = <u32>load<u16>(mid) + 1;
+  store<u16>(mid, <u16>m);
+  if (m == 0x10000) {
+    const carry = upperBlock(range, R_CARRY, <usize>size << 2) + (half << 1);
+    store<u32>(carry, load<u32>(carry) + 1);
   }
-  store<u32>(carry + offset, load<u32>(carry + offset) + 1);
 }
 
 function ensureStorage(exp: usize, range: usize, size: i32): void {
@@ -100,7 +119,7 @@ function ensureStorage(exp: usize, range: usize, size: i32): void {
     block = exp + X_STATE;
     store<u32>(exp, 1, X_INLINE_USED);
   } else {
-    block = alloc(<usize>size * 4);
+    block = alloc(<usize>size << 1);
   }
   store<u32>(range, <u32>block, R_COUNTS);
 }
@@ -112,17 +131,20 @@ function recenter(range: usize, newLo: i32, newHi: i32, size: i32): void {
   const hi = load<i32>(range, R_HI);
   const newBase = newLo - ((size - (newHi - newLo + 1)) >> 1);
   if (newBase == base) return;
-  moveWindow(<usize>load<u32>(range, R_COUNTS), lo - base, lo - newBase, hi - lo + 1, size);
+  moveWindow(<usize>load<u32>(range, R_COUNTS), 1, lo - base, lo - newBase, hi - lo + 1, size);
+  const mid = <usize>load<u32>(range, R_MID);
+  if (mid != 0) moveWindow(mid, 1, lo - base, lo - newBase, hi - lo + 1, size);
   const carry = <usize>load<u32>(range, R_CARRY);
-  if (carry != 0) moveWindow(carry, lo - base, lo - newBase, hi - lo + 1, size);
+  if (carry != 0) moveWindow(carry, 2, lo - base, lo - newBase, hi - lo + 1, size);
   store<i32>(range, newBase, R_BASE);
 }
 
-function moveWindow(block: usize, from: i32, to: i32, n: i32, size: i32): void {
-  memory.copy(block + <usize>to * 4, block + <usize>from * 4, <usize>n * 4);
-  if (to > 0) memory.fill(block, 0, <usize>to * 4);
+/** Moves `n` counters of 2^`shift` bytes from position `from` to `to`, zeroing the rest. */
+function moveWindow(block: usize, shift: i32, from: i32, to: i32, n: i32, size: i32): void {
+  memory.copy(block + (<usize>to << shift), block + (<usize>from << shift), <usize>n << shift);
+  if (to > 0) memory.fill(block, 0, <usize>to << shift);
   const end = to + n;
-  if (end < size) memory.fill(block + <usize>end * 4, 0, <usize>(size - end) * 4);
+  if (end < size) memory.fill(block + (<usize>end << shift), 0, <usize>(size - end) << shift);
 }
 
 /** How many halvings bring [low, high] within `size` buckets (OpenTelemetry's changeScale). */

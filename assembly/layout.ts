@@ -5,9 +5,11 @@
 //   [B..)     explicit bucket counts: f64 x (nb + 1)                 (nb = -1: no explicit buckets)
 //   [X..)     exponential state, 64 bytes:                            (only when the layout has one)
 //               scale i32, inlineUsed u32, zeroCount f64, positive range, negative range
-//             range (24 bytes): base i32, lo i32, hi i32, counts u32 ptr, carry u32 ptr
-//   [X+64..)  one inline block of maxSize u32 counts, claimed by whichever range fills first;
-//             the other range gets its block from the heap when its first value arrives.
+//             range (24 bytes): base i32, lo i32, hi i32, counts ptr, carry ptr, mid ptr
+//   [X+64..)  one inline block of maxSize u16 counts (the low 16 bits of each bucket's count),
+//             claimed by whichever range fills first; the other range gets its block from the
+//             heap when its first value arrives. Bits 16..31 (`mid`, u16) and 32..63 (`carry`,
+//             u32) live in blocks a range allocates on its first carry into them.
 //
 // Layout record (64 bytes): bounds ptr (f64 x nbPadded, padded with +Inf), nb, nbPadded,
 //   exp max size, exp max scale, slot block size, bucket offset, exp offset.
@@ -40,6 +42,7 @@ export const R_LO: usize = 4;
 export const R_HI: usize = 8;
 export const R_COUNTS: usize = 12;
 export const R_CARRY: usize = 16;
+export const R_MID: usize = 20;
 
 export const L_BOUNDS: usize = 0;
 export const L_NB: usize = 4;
@@ -98,7 +101,7 @@ export function createLayout(boundsPtr: usize, nb: i32, expMaxSize: i32, expMaxS
   }
   if (expMaxSize > 0) {
     store<u32>(record, <u32>size, L_EXP);
-    size += X_STATE + ((<usize>expMaxSize * 4 + 15) & ~15);
+    size += X_STATE + ((<usize>expMaxSize * 2 + 15) & ~15);
   }
   store<u32>(record, <u32>size, L_BLOCK);
   return addLayout(record);

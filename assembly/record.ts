@@ -32,10 +32,10 @@ const EXP_BITS: u64 = 0x7ff0000000000000;
   const index = mapToIndexWith(Math.abs(v), scale, unit, delta);
   // NEEDS_EXACT is below every lo, and an empty range has lo > hi
   if (index < load<i32>(range, R_LO) || index > load<i32>(range, R_HI)) return false;
-  const counter = <usize>load<u32>(range, R_COUNTS) + (<usize>(index - load<i32>(range, R_BASE)) << 2);
-  const c = load<u32>(counter) + 1;
-  if (c == 0) return false; // the u32 would wrap: the slow path carries
-  store<u32>(counter, c);
+  const counter = <usize>load<u32>(range, R_COUNTS) + (<usize>(index - load<i32>(range, R_BASE)) << 1);
+  const c = <u32>load<u16>(counter) + 1;
+  if (c == 0x10000) return false; // the u16 would wrap: the slow path carries
+  store<u16>(counter, <u16>c);
   return true;
 }
 
@@ -48,11 +48,11 @@ function expObserveSlow(exp: usize, v: f64, size: i32): void {
   const range = exp + (v > 0 ? X_POS : X_NEG);
   const index = mapToIndexFast(Math.abs(v), load<i32>(exp, X_SCALE));
   if (index >= load<i32>(range, R_LO) && index <= load<i32>(range, R_HI)) {
-    const offset = <usize>(index - load<i32>(range, R_BASE)) << 2;
-    const counter = <usize>load<u32>(range, R_COUNTS) + offset;
-    const c = load<u32>(counter) + 1;
-    store<u32>(counter, c);
-    if (c == 0) carryOne(range, offset, size);
+    const pos = index - load<i32>(range, R_BASE);
+    const counter = <usize>load<u32>(range, R_COUNTS) + (<usize>pos << 1);
+    const c = <u32>load<u16>(counter) + 1;
+    store<u16>(counter, <u16>c);
+    if (c == 0x10000) carryOne(range, pos, size);
   } else {
     expInsert(exp, v, 1, size); // maps exactly itself
   }

@@ -6,7 +6,7 @@ import { alloc, release } from "./heap";
 import { expInit, expReset } from "./exponential";
 import {
   KIND_HISTOGRAM, L_BLOCK, L_BUCKETS, L_EXP, L_EXP_MAX_SCALE, L_EXP_SIZE, L_NB, PLAIN_LAYOUT,
-  R_CARRY, R_COUNTS, S_COUNT, S_KIND, S_LAST, S_LAYOUT, S_MAX, S_MIN, S_REJECTED, S_SUM,
+  R_CARRY, R_COUNTS, R_MID, S_COUNT, S_KIND, S_LAST, S_LAYOUT, S_MAX, S_MIN, S_REJECTED, S_SUM,
   X_NEG, X_POS, X_STATE, layoutRecord,
 } from "./layout";
 
@@ -89,7 +89,9 @@ export function resetSlot(id: i32): i32 {
 
 function releaseRangeBlocks(exp: usize, range: usize, size: i32): void {
   const counts = <usize>load<u32>(range, R_COUNTS);
-  if (counts != 0 && counts != exp + X_STATE) release(counts, <usize>size << 2);
+  if (counts != 0 && counts != exp + X_STATE) release(counts, <usize>size << 1);
+  const mid = <usize>load<u32>(range, R_MID);
+  if (mid != 0) release(mid, <usize>size << 1);
   const carry = <usize>load<u32>(range, R_CARRY);
   if (carry != 0) release(carry, <usize>size << 2);
 }
