@@ -16,6 +16,10 @@ const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 const quick = args.includes("--quick");
+// Child mode: only statset's cases on one engine, rows as JSON on stdout. Each engine runs in its own
+// process so neither sees call sites the JIT specialised for the other.
+const engineAt = args.indexOf("--engine-cases");
+const engineOnly = engineAt >= 0 ? (args[engineAt + 1] === "js" ? "js" : "wasm") : null;
 const N = quick ? 200_000 : 1_000_000;
 const REPS = quick ? 5 : 7;
 const CHUNK = 1024;
@@ -41,40 +45,42 @@ class ManualReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
 }
 
-console.error(`bench:core  node ${process.version}  ${N} lognormal observations, ${BOUNDARIES.length} boundaries, median of ${REPS}`);
+if (engineOnly === null) {
+  console.error(`bench:core  node ${process.version}  ${N} lognormal observations, ${BOUNDARIES.length} boundaries, median of ${REPS}`);
 
-// OpenTelemetry SDK: Histogram.record with 2 attributes (its only recording path).
-{
-  const reader = new ManualReader({ aggregationSelector: (t) => (t === InstrumentType.HISTOGRAM ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: BOUNDARIES } } : { type: AggregationType.DEFAULT }) });
-  const provider = new MeterProvider({ readers: [reader] });
-  otelApi.disable();
-  const h = provider.getMeter("bench").createHistogram("latency", { unit: "s" });
-  measure("otel-sdk Histogram.record(v, 2 attrs)", () => {
-    for (let i = 0; i < N; i++) h.record(values[i], { model: MODELS[i & 3], route: ROUTES[i & 1] });
-  });
+  // OpenTelemetry SDK: Histogram.record with 2 attributes (its only recording path).
+  {
+    const reader = new ManualReader({ aggregationSelector: (t) => (t === InstrumentType.HISTOGRAM ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: BOUNDARIES } } : { type: AggregationType.DEFAULT }) });
+    const provider = new MeterProvider({ readers: [reader] });
+    otelApi.disable();
+    const h = provider.getMeter("bench").createHistogram("latency", { unit: "s" });
+    measure("otel-sdk Histogram.record(v, 2 attrs)", () => {
+      for (let i = 0; i < N; i++) h.record(values[i], { model: MODELS[i & 3], route: ROUTES[i & 1] });
+    });
+  }
+
+  // prom-client: Histogram.observe with 2 labels.
+  {
+    const registry = new promClient.Registry();
+    const h = new promClient.Histogram({ name: "latency", help: "latency", labelNames: ["model", "route"], buckets: BOUNDARIES, registers: [registry] });
+    measure("prom-client Histogram.observe(2 labels, v)", () => {
+      for (let i = 0; i < N; i++) h.observe({ model: MODELS[i & 3], route: ROUTES[i & 1] }, values[i]);
+    });
+  }
+
+  // hdr-histogram-js with WebAssembly: recordValue of integer microseconds (it records integers).
+  {
+    await hdr.initWebAssembly();
+    const h = hdr.build({ useWebAssembly: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+    const micros = values.map((v) => Math.round(v * 1e6));
+    measure("hdr-histogram-js wasm recordValue(v)", () => {
+      for (let i = 0; i < N; i++) h.recordValue(micros[i]);
+    });
+    h.destroy();
+  }
 }
 
-// prom-client: Histogram.observe with 2 labels.
-{
-  const registry = new promClient.Registry();
-  const h = new promClient.Histogram({ name: "latency", help: "latency", labelNames: ["model", "route"], buckets: BOUNDARIES, registers: [registry] });
-  measure("prom-client Histogram.observe(2 labels, v)", () => {
-    for (let i = 0; i < N; i++) h.observe({ model: MODELS[i & 3], route: ROUTES[i & 1] }, values[i]);
-  });
-}
-
-// hdr-histogram-js with WebAssembly: recordValue of integer microseconds (it records integers).
-{
-  await hdr.initWebAssembly();
-  const h = hdr.build({ useWebAssembly: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-  const micros = values.map((v) => Math.round(v * 1e6));
-  measure("hdr-histogram-js wasm recordValue(v)", () => {
-    for (let i = 0; i < N; i++) h.recordValue(micros[i]);
-  });
-  h.destroy();
-}
-
-for (const engine of ["js", "wasm"] as const) {
+async function measureEngine(engine: "js" | "wasm"): Promise<void> {
   const agg = await createAggregator({ engine });
   const h = agg.histogram("latency", { unit: "s", boundaries: BOUNDARIES });
   const bound = h.bind({ model: "mnist", route: "/predict" });
@@ -92,6 +98,18 @@ for (const engine of ["js", "wasm"] as const) {
     for (let i = 0; i < N; i += CHUNK) e.recordBatch(values, i, Math.min(N, i + CHUNK));
   });
   agg.collect();
+}
+
+if (engineOnly !== null) {
+  await measureEngine(engineOnly);
+  console.log(JSON.stringify(rows));
+  process.exit(0);
+}
+for (const engine of ["js", "wasm"] as const) {
+  const childArgs = ["--expose-gc", "--no-flush-bytecode", fileURLToPath(import.meta.url), "--engine-cases", engine, ...(quick ? ["--quick"] : [])];
+  const child = spawnSync(process.execPath, childArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (child.status !== 0) throw new Error(`engine child (${engine}) failed with status ${child.status}`);
+  rows.push(...(JSON.parse(child.stdout.trim().split("\n").pop() as string) as Row[]));
 }
 
 // Memory: 100k series of a histogram with 16 boundaries plus a 160-bucket exponential histogram,
