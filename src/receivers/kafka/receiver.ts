@@ -68,7 +68,6 @@ export class KafkaReceiver implements Receiver {
   readonly #malformedLog: RateLimitedLog;
   /** Partitions this receiver paused for backpressure, with their resume timers. */
   readonly #paused = new Map<string, NodeJS.Timeout>();
-  #kafka: Kafka | undefined;
   #consumer: Consumer | undefined;
   #producer: Producer | undefined;
   #commitTimer: NodeJS.Timeout | undefined;
@@ -100,7 +99,6 @@ export class KafkaReceiver implements Receiver {
     this.#state = "starting";
     const config = this.#config;
     const kafka = new Kafka(kafkaClientConfig(config, this.#logger));
-    this.#kafka = kafka;
     const consumer = kafka.consumer({
       groupId: config.group_id,
       sessionTimeout: config.session_timeout_ms,
