@@ -250,6 +250,28 @@ export class Pipeline implements MetricsConsumer {
     return keep;
   }
 
+  /** The point's input stream, or null after refusing its `points` (e.g. too many attributes). */
+  private acceptedStream(
+    table: MetricTable,
+    entry: ResourceEntry,
+    p: { readonly attributesKey: string; readonly attributes: Attributes },
+    metricName: string,
+    nowMs: number,
+    points = 1,
+  ): StreamState | null {
+    const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
+    if (s.refusal === null) return s;
+    this.tally.refuse(RefusalReason.InvalidPoint, points, `metric ${metricName}: ${s.refusal}`);
+    return null;
+  }
+
+  /** Refuses a cumulative point older than its stream's last one (a late retry must not count twice). */
+  private refusedOutOfOrder(s: StreamState, timeMs: number, metricName: string): boolean {
+    if (!isOutOfOrder(s, timeMs)) return false;
+    this.tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metricName}: cumulative point older than the stream's last point`);
+    return true;
+  }
+
   private stream(table: MetricTable, entry: ResourceEntry, key: string, attributes: Attributes, nowMs: number): StreamState {
     // Sources send their series in the same order every time: the stream that followed the previous
     // point's stream last time is usually this one, found without hashing the key.
@@ -364,17 +386,11 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: non-finite value ${p.value}`);
             continue;
           }
-          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
-          if (s.refusal !== null) {
-            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
-            continue;
-          }
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          if (s === null) continue;
           let v = p.value;
           if (cumulative) {
-            if (isOutOfOrder(s, p.timeMs)) {
-              tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
-              continue;
-            }
+            if (this.refusedOutOfOrder(s, p.timeMs, metric.name)) continue;
             const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
             v = sumDelta(s, p, monotonic);
             if (baseline) {
@@ -397,11 +413,8 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: non-finite value ${p.value}`);
             continue;
           }
-          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
-          if (s.refusal !== null) {
-            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
-            continue;
-          }
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          if (s === null) continue;
           this.store.setEventTime(p.timeMs);
           this.bound(s, instrument).record(p.value);
           tally.accepted++;
@@ -419,17 +432,11 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(Number.isFinite(p.sum) ? RefusalReason.InvalidPoint : RefusalReason.NonFinite, 1, `metric ${metric.name}: ${problem}`);
             continue;
           }
-          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
-          if (s.refusal !== null) {
-            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
-            continue;
-          }
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          if (s === null) continue;
           let d: ExplicitHistogramInput | null = input;
           if (cumulative) {
-            if (isOutOfOrder(s, p.timeMs)) {
-              tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
-              continue;
-            }
+            if (this.refusedOutOfOrder(s, p.timeMs, metric.name)) continue;
             const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
             d = explicitDelta(s, p);
             if (baseline) d = null;
@@ -449,17 +456,11 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(Number.isFinite(p.sum) ? RefusalReason.InvalidPoint : RefusalReason.NonFinite, 1, `metric ${metric.name}: ${problem}`);
             continue;
           }
-          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
-          if (s.refusal !== null) {
-            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
-            continue;
-          }
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          if (s === null) continue;
           let d: typeof input | null = input;
           if (cumulative) {
-            if (isOutOfOrder(s, p.timeMs)) {
-              tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
-              continue;
-            }
+            if (this.refusedOutOfOrder(s, p.timeMs, metric.name)) continue;
             const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
             d = exponentialDelta(s, p);
             if (baseline) d = null;
@@ -477,15 +478,9 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: summary count ${p.count} / sum ${p.sum} is not finite`);
             continue;
           }
-          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
-          if (s.refusal !== null) {
-            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: ${s.refusal}`);
-            continue;
-          }
-          if (isOutOfOrder(s, p.timeMs)) {
-            tally.refuse(RefusalReason.OutOfOrder, 1, `metric ${metric.name}: cumulative point older than the stream's last point`);
-            continue;
-          }
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          if (s === null) continue;
+          if (this.refusedOutOfOrder(s, p.timeMs, metric.name)) continue;
           const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
           summaryDelta(s, p, scratch);
           if (scratch.count > 0 && !baseline) {
@@ -510,11 +505,8 @@ export class Pipeline implements MetricsConsumer {
           for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) bad++;
           if (bad > 0) tally.refuse(RefusalReason.NonFinite, bad, `metric ${metric.name}: ${bad} non-finite sample value(s)`);
           if (values.length === bad) continue;
-          const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
-          if (s.refusal !== null) {
-            tally.refuse(RefusalReason.InvalidPoint, values.length - bad, `metric ${metric.name}: ${s.refusal}`);
-            continue;
-          }
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, values.length - bad);
+          if (s === null) continue;
           // The store refuses non-finite values on its own; they were counted above.
           this.store.setEventTime(p.timeMs);
           this.bound(s, instrument).recordBatch(values);
