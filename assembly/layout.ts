@@ -12,8 +12,9 @@
 //             u32) live in blocks a range allocates on its first carry into them.
 //
 // Layout record (64 bytes): bounds ptr (f64 x nbPadded, padded with +Inf), nb, nbPadded,
-//   exp max size, exp max scale, slot block size, bucket offset, exp offset.
+//   exp max size, exp max scale, slot block size, bucket offset, exp offset, bucket table record.
 
+import { buildBucketTable } from "./bucket-table";
 import { alloc, release } from "./heap";
 
 export const KIND_SUM: u32 = 0;
@@ -52,6 +53,8 @@ export const L_EXP_MAX_SCALE: usize = 16;
 export const L_BLOCK: usize = 20;
 export const L_BUCKETS: usize = 24;
 export const L_EXP: usize = 28;
+/** The explicit boundaries' direct-lookup table record (assembly/bucket-table.ts), 20 bytes. */
+export const L_TABLE: usize = 32;
 const LAYOUT_RECORD: usize = 64;
 
 /** Boundaries are padded to a multiple of this many lanes so the SIMD count runs whole steps. */
@@ -89,6 +92,7 @@ export function createLayout(boundsPtr: usize, nb: i32, expMaxSize: i32, expMaxS
     memory.copy(bounds, boundsPtr, <usize>nb * 8);
     for (let i = nb; i < padded; i++) store<f64>(bounds + <usize>i * 8, Infinity);
     store<u32>(record, <u32>bounds, L_BOUNDS);
+    buildBucketTable(bounds, nb, record + L_TABLE);
   }
   store<i32>(record, nb, L_NB);
   store<i32>(record, padded, L_NB_PADDED);

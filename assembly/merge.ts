@@ -2,12 +2,12 @@
 // Inputs are columns the caller wrote into linear memory: boundaries and counts as f64.
 
 import { alloc, release } from "./heap";
-import { bucketIndex } from "./explicit";
+import { explicitIndex } from "./explicit";
 import {
   changeScale, downscale, expAddZero, expInsert, rangeCountAt, rangeInsertFitting,
 } from "./exponential";
 import {
-  KIND_GAUGE, KIND_HISTOGRAM, L_BOUNDS, L_BUCKETS, L_EXP, L_EXP_SIZE, L_NB, L_NB_PADDED,
+  KIND_GAUGE, KIND_HISTOGRAM, L_BOUNDS, L_BUCKETS, L_EXP, L_EXP_SIZE, L_NB,
   R_BASE, R_HI, R_LO, S_COUNT, S_KIND, S_LAST, S_LAYOUT, S_MAX, S_MIN, S_REJECTED, S_SUM,
   X_NEG, X_POS, X_SCALE, X_ZERO,
 } from "./layout";
@@ -63,7 +63,6 @@ export function mergeExplicit(
     for (let i = 0; same && i < nb; i++) {
       same = load<f64>(bounds + (<usize>i << 3)) == load<f64>(boundsPtr + (<usize>i << 3));
     }
-    const padded = load<i32>(layout, L_NB_PADDED);
     for (let i = 0; i <= nbIn; i++) {
       const c = load<f64>(countsPtr + (<usize>i << 3));
       if (c == 0) continue;
@@ -72,7 +71,7 @@ export function mergeExplicit(
       } else {
         // the bucket that holds the source bucket's upper bound (+Inf for the overflow bucket)
         const upper = i < nbIn ? load<f64>(boundsPtr + (<usize>i << 3)) : Infinity;
-        addToBucket(counts, bucketIndex(bounds, nb, padded, upper), c);
+        addToBucket(counts, explicitIndex(layout, upper), c);
       }
     }
   }
@@ -237,9 +236,8 @@ export function mergeExponential(
   const nb = load<i32>(layout, L_NB);
   if (nb >= 0) {
     const bounds = <usize>load<u32>(layout, L_BOUNDS);
-    const padded = load<i32>(layout, L_NB_PADDED);
     const counts = slot + <usize>load<u32>(layout, L_BUCKETS);
-    if (zeroCount > 0) addToBucket(counts, bucketIndex(bounds, nb, padded, 0.0), zeroCount);
+    if (zeroCount > 0) addToBucket(counts, explicitIndex(layout, 0.0), zeroCount);
     for (let i = 0; i < posLen; i++) {
       const c = load<f64>(posPtr + (<usize>i << 3));
       if (c > 0) addToBucket(counts, firstBucketAtOrAbove(bounds, nb, posOffset + i, scale, false), c);

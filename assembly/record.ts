@@ -7,10 +7,11 @@
 // then hands the one value that needs more to `observe`, and resumes. Keeping calls out of the
 // hot loop lets the engine keep the loop's state in registers instead of spilling it around them.
 
-import { bucketIndex } from "./explicit";
+import { T_KMIN, T_LAST, T_NONPOS, T_PTR, T_SHIFT, nonPositiveIndex, tableIndex } from "./bucket-table";
+import { bucketIndex, explicitIndex } from "./explicit";
 import { carryOne, expAddZero, expInsert } from "./exponential";
 import {
-  KIND_GAUGE, KIND_SUM, L_BOUNDS, L_BUCKETS, L_EXP, L_EXP_SIZE, L_NB, L_NB_PADDED,
+  KIND_GAUGE, KIND_SUM, L_BOUNDS, L_BUCKETS, L_EXP, L_EXP_SIZE, L_NB, L_NB_PADDED, L_TABLE,
   R_BASE, R_COUNTS, R_HI, R_LO, S_COUNT, S_KIND, S_LAST, S_LAYOUT, S_MAX, S_MIN, S_REJECTED, S_SUM,
   X_NEG, X_POS, X_SCALE,
 } from "./layout";
@@ -78,10 +79,8 @@ function observe(slot: usize, v: f64): void {
   }
   if (kind == KIND_SUM) return;
   const layout = <usize>load<u32>(slot, S_LAYOUT);
-  const nb = load<i32>(layout, L_NB);
-  if (nb >= 0) {
-    const bucket = slot + <usize>load<u32>(layout, L_BUCKETS) +
-      (<usize>bucketIndex(<usize>load<u32>(layout, L_BOUNDS), nb, load<i32>(layout, L_NB_PADDED), v) << 3);
+  if (load<i32>(layout, L_NB) >= 0) {
+    const bucket = slot + <usize>load<u32>(layout, L_BUCKETS) + (<usize>explicitIndex(layout, v) << 3);
     store<f64>(bucket, load<f64>(bucket) + 1.0);
   }
   const size = load<i32>(layout, L_EXP_SIZE);
@@ -150,11 +149,11 @@ function batchStats(slot: usize, ptr: usize, n: i32, isGauge: bool): void {
 
 /**
  * Histogram values `from..n` on the fast path; returns the index of the first value it could not
- * take (nothing of that value applied), or `n`. `hasBuckets`/`hasExp` are literals at each call
- * site so the dead paths fold away.
+ * take (nothing of that value applied), or `n`. `hasBuckets`/`useTable`/`hasExp` are literals at
+ * each call site so the dead paths fold away.
  */
 @inline function histogramRun(
-  slot: usize, layout: usize, ptr: usize, from: i32, n: i32, hasBuckets: bool, hasExp: bool,
+  slot: usize, layout: usize, ptr: usize, from: i32, n: i32, hasBuckets: bool, useTable: bool, hasExp: bool,
 ): i32 {
   let sum = load<f64>(slot, S_SUM);
   let lo = load<f64>(slot, S_MIN);
@@ -163,6 +162,12 @@ function batchStats(slot: usize, ptr: usize, n: i32, isGauge: bool): void {
   const bounds = <usize>load<u32>(layout, L_BOUNDS);
   const nb = load<i32>(layout, L_NB);
   const padded = load<i32>(layout, L_NB_PADDED);
+  const info = layout + L_TABLE;
+  const table = <usize>load<u32>(info, T_PTR);
+  const shift = load<i32>(info, T_SHIFT);
+  const kMin = <i64>load<i32>(info, T_KMIN);
+  const last = <i64>load<i32>(info, T_LAST);
+  const nonPos = load<i32>(info, T_NONPOS);
   const counts = slot + <usize>load<u32>(layout, L_BUCKETS);
   const exp = slot + <usize>load<u32>(layout, L_EXP);
   // the scale only changes on the slow path, which ends this run
@@ -185,7 +190,10 @@ function batchStats(slot: usize, ptr: usize, n: i32, isGauge: bool): void {
     lo = v < lo ? v : lo;
     hi = v > hi ? v : hi;
     if (hasBuckets) {
-      const bucket = counts + (<usize>bucketIndex(bounds, nb, padded, v) << 3);
+      const index = useTable
+        ? (v > 0.0 ? tableIndex(bounds, table, shift, kMin, last, v) : nonPositiveIndex(bounds, nonPos, v))
+        : bucketIndex(bounds, nb, padded, v);
+      const bucket = counts + (<usize>index << 3);
       store<f64>(bucket, load<f64>(bucket) + 1.0);
     }
   }
@@ -198,16 +206,158 @@ function batchStats(slot: usize, ptr: usize, n: i32, isGauge: bool): void {
 }
 
 function runBoth(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
-  return histogramRun(slot, layout, ptr, from, n, true, true);
+  return histogramRun(slot, layout, ptr, from, n, true, false, true);
+}
+function runTableBoth(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
+  return histogramRun(slot, layout, ptr, from, n, true, true, true);
 }
 function runBuckets(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
-  return histogramRun(slot, layout, ptr, from, n, true, false);
+  return histogramRun(slot, layout, ptr, from, n, true, false, false);
+}
+function runTableBuckets(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
+  return histogramRun(slot, layout, ptr, from, n, true, true, false);
 }
 function runExp(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
-  return histogramRun(slot, layout, ptr, from, n, false, true);
+  return histogramRun(slot, layout, ptr, from, n, false, false, true);
 }
 function runStats(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i32 {
-  return histogramRun(slot, layout, ptr, from, n, false, false);
+  return histogramRun(slot, layout, ptr, from, n, false, false, false);
+}
+
+/**
+ * Per-bucket u32 counters of `tableRun`, one bank per position (mod 4) in a step of eight values, so
+ * that values landing in one bucket do not wait on each other's store. Folded into the slot's f64
+ * counts at the end of each call.
+ */
+const BANK_BUCKETS: i32 = 1024;
+const BANKS: i32 = 4;
+const banks: usize = memory.data(BANK_BUCKETS * BANKS * 4, 16);
+
+/** Boundaries below the start of range `rel`. */
+@inline function tableAt(table: usize, rel: i32): i32 {
+  return <i32>load<u16>(table + (<usize>rel << 1));
+}
+
+/** Two bits: whether each lane of `v` is above boundary `ta` (lane 0) or `tb` (lane 1). */
+@inline function nextBelow(bounds: usize, ta: i32, tb: i32, v: v128): i32 {
+  const b = v128.load64_lane(bounds + (<usize>tb << 3), v128.load64_zero(bounds + (<usize>ta << 3)), 1);
+  return i64x2.bitmask(f64x2.lt(b, v));
+}
+
+/** High word of the smallest double that is +Inf or NaN. */
+const EXP_HIGH: i32 = 0x7ff00000;
+
+@inline function bump(bank: usize, index: i32): void {
+  const c = bank + (<usize>index << 2);
+  store<u32>(c, load<u32>(c) + 1);
+}
+
+/**
+ * Explicit buckets through the direct-lookup table and the statistic set, eight values per step.
+ * Range keys come four at a time from the values' high words in one i32x4 (the table's shift is
+ * >= 32); the compares with the next boundary run two per f64x2 and come back as a bit mask, so
+ * the values never leave vector registers. Sum/min/max run in two f64x2 accumulators (the sum in
+ * four partial sums, then added: another summation order than one by one, within its rounding).
+ * A step holding a value that is not a positive finite number with a nonzero high word (0,
+ * negative, non-finite, the tiniest subnormals) takes the per-value path, as does the tail.
+ */
+function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
+  const buckets = load<i32>(layout, L_NB) + 1;
+  const stride = <usize>buckets << 2;
+  memory.fill(banks, 0, stride * BANKS);
+  const bounds = <usize>load<u32>(layout, L_BOUNDS);
+  const info = layout + L_TABLE;
+  const table = <usize>load<u32>(info, T_PTR);
+  const highShift = load<i32>(info, T_SHIFT) - 32;
+  const kMin = i32x4.splat(load<i32>(info, T_KMIN));
+  const last = i32x4.splat(load<i32>(info, T_LAST));
+  const zeroI = i32x4.splat(0);
+  const expHigh = i32x4.splat(EXP_HIGH);
+  const zero = f64x2.splat(0.0);
+  let sum0 = zero;
+  let sum1 = zero;
+  let min0 = f64x2.splat(load<f64>(slot, S_MIN));
+  let min1 = min0;
+  let max0 = f64x2.splat(load<f64>(slot, S_MAX));
+  let max1 = max0;
+  let rejected = 0;
+  const end = ptr + (<usize>n << 3);
+  let p = ptr;
+  while (p < end) {
+    // p need not be a multiple of eight values from ptr: special values advance it by one
+    if (p + 64 <= end) {
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      const v2 = v128.load(p, 32);
+      const v3 = v128.load(p, 48);
+      const high0 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
+      const high1 = i32x4.shuffle(v2, v3, 1, 3, 5, 7);
+      const ok = v128.and(
+        v128.and(i32x4.gt_s(high0, zeroI), i32x4.lt_s(high0, expHigh)),
+        v128.and(i32x4.gt_s(high1, zeroI), i32x4.lt_s(high1, expHigh)),
+      );
+      if (i32x4.all_true(ok)) {
+        sum0 = f64x2.add(f64x2.add(sum0, v0), v2);
+        sum1 = f64x2.add(f64x2.add(sum1, v1), v3);
+        min0 = f64x2.pmin(f64x2.pmin(min0, v0), v2);
+        min1 = f64x2.pmin(f64x2.pmin(min1, v1), v3);
+        max0 = f64x2.pmax(f64x2.pmax(max0, v0), v2);
+        max1 = f64x2.pmax(f64x2.pmax(max1, v1), v3);
+        const rel0 = i32x4.min_s(i32x4.max_s(i32x4.sub(i32x4.shr_u(high0, highShift), kMin), zeroI), last);
+        const rel1 = i32x4.min_s(i32x4.max_s(i32x4.sub(i32x4.shr_u(high1, highShift), kMin), zeroI), last);
+        const t0 = tableAt(table, i32x4.extract_lane(rel0, 0));
+        const t1 = tableAt(table, i32x4.extract_lane(rel0, 1));
+        const t2 = tableAt(table, i32x4.extract_lane(rel0, 2));
+        const t3 = tableAt(table, i32x4.extract_lane(rel0, 3));
+        const t4 = tableAt(table, i32x4.extract_lane(rel1, 0));
+        const t5 = tableAt(table, i32x4.extract_lane(rel1, 1));
+        const t6 = tableAt(table, i32x4.extract_lane(rel1, 2));
+        const t7 = tableAt(table, i32x4.extract_lane(rel1, 3));
+        // bit k: value k lies above the one boundary that can share its range
+        const above = nextBelow(bounds, t0, t1, v0) | (nextBelow(bounds, t2, t3, v1) << 2) |
+          (nextBelow(bounds, t4, t5, v2) << 4) | (nextBelow(bounds, t6, t7, v3) << 6);
+        bump(banks, t0 + (above & 1));
+        bump(banks + stride, t1 + ((above >> 1) & 1));
+        bump(banks + stride * 2, t2 + ((above >> 2) & 1));
+        bump(banks + stride * 3, t3 + ((above >> 3) & 1));
+        bump(banks, t4 + ((above >> 4) & 1));
+        bump(banks + stride, t5 + ((above >> 5) & 1));
+        bump(banks + stride * 2, t6 + ((above >> 6) & 1));
+        bump(banks + stride * 3, t7 + (above >> 7));
+        p += 64;
+        continue;
+      }
+    }
+    // one value of a group with a special value, or of the tail
+    let x = load<f64>(p);
+    p += 8;
+    if (isNonFinite(x)) {
+      rejected++;
+      continue;
+    }
+    x += 0.0;
+    sum0 = f64x2.add(sum0, f64x2.replace_lane(zero, 0, x));
+    min0 = f64x2.pmin(min0, f64x2.splat(x));
+    max0 = f64x2.pmax(max0, f64x2.splat(x));
+    bump(banks, explicitIndex(layout, x));
+  }
+  const counts = slot + <usize>load<u32>(layout, L_BUCKETS);
+  for (let i = 0; i < buckets; i++) {
+    const at = banks + (<usize>i << 2);
+    const c = load<u32>(at) + load<u32>(at + stride) + load<u32>(at + stride * 2) + load<u32>(at + stride * 3);
+    if (c != 0) {
+      const bucket = counts + (<usize>i << 3);
+      store<f64>(bucket, load<f64>(bucket) + <f64>c);
+    }
+  }
+  const sums = f64x2.add(sum0, sum1);
+  const lo = f64x2.pmin(min0, min1);
+  const hi = f64x2.pmax(max0, max1);
+  store<f64>(slot, load<f64>(slot, S_COUNT) + <f64>(n - rejected), S_COUNT);
+  store<f64>(slot, load<f64>(slot, S_SUM) + (f64x2.extract_lane(sums, 0) + f64x2.extract_lane(sums, 1)), S_SUM);
+  store<f64>(slot, min(f64x2.extract_lane(lo, 0), f64x2.extract_lane(lo, 1)), S_MIN);
+  store<f64>(slot, max(f64x2.extract_lane(hi, 0), f64x2.extract_lane(hi, 1)), S_MAX);
+  store<f64>(slot, load<f64>(slot, S_REJECTED) + <f64>rejected, S_REJECTED);
 }
 
 /** `n` f64 values at `ptr` into slot `id`. Returns 1 (recording nothing) when `id` is not live. */
@@ -224,12 +374,22 @@ export function recordBatch(id: i32, ptr: usize, n: i32): i32 {
     return 0;
   }
   const layout = <usize>load<u32>(slot, S_LAYOUT);
-  const hasBuckets = load<i32>(layout, L_NB) >= 0;
+  const nb = load<i32>(layout, L_NB);
+  const hasBuckets = nb >= 0;
+  const hasTable = load<u32>(layout + L_TABLE, T_PTR) != 0;
   const hasExp = load<i32>(layout, L_EXP_SIZE) > 0;
+  if (hasTable && !hasExp && nb < BANK_BUCKETS) {
+    tableRun(slot, layout, ptr, n);
+    return 0;
+  }
   let i = 0;
   while (true) {
-    if (hasBuckets) i = hasExp ? runBoth(slot, layout, ptr, i, n) : runBuckets(slot, layout, ptr, i, n);
-    else i = hasExp ? runExp(slot, layout, ptr, i, n) : runStats(slot, layout, ptr, i, n);
+    if (hasBuckets) {
+      if (hasExp) i = hasTable ? runTableBoth(slot, layout, ptr, i, n) : runBoth(slot, layout, ptr, i, n);
+      else i = hasTable ? runTableBuckets(slot, layout, ptr, i, n) : runBuckets(slot, layout, ptr, i, n);
+    } else {
+      i = hasExp ? runExp(slot, layout, ptr, i, n) : runStats(slot, layout, ptr, i, n);
+    }
     if (i >= n) return 0;
     observe(slot, load<f64>(ptr + (<usize>i << 3)));
     i++;
@@ -276,10 +436,8 @@ function scatteredRun(slotsPtr: usize, valuesPtr: usize, from: i32, n: i32): i32
         if (v == 0.0) expAddZero(exp, 1.0);
         else if (!expTryFast(exp, v, scale, scaleUnit(scale), scaleDelta(scale))) break;
       }
-      const nb = load<i32>(layout, L_NB);
-      if (nb >= 0) {
-        const bucket = slot + <usize>load<u32>(layout, L_BUCKETS) +
-          (<usize>bucketIndex(<usize>load<u32>(layout, L_BOUNDS), nb, load<i32>(layout, L_NB_PADDED), v) << 3);
+      if (load<i32>(layout, L_NB) >= 0) {
+        const bucket = slot + <usize>load<u32>(layout, L_BUCKETS) + (<usize>explicitIndex(layout, v) << 3);
         store<f64>(bucket, load<f64>(bucket) + 1.0);
       }
     } else if (kind == KIND_GAUGE) {

@@ -314,6 +314,58 @@ describe("WasmEngine", () => {
       }
     });
 
+    it("counts exactly through the direct-lookup table: adjacent, dense, wide, zero and negative boundaries, values at and next to each, in long positive runs", async () => {
+      // Boundaries the table separates at different resolutions (or cannot: adjacent doubles,
+      // spans too wide), values mostly positive so whole groups of eight take the vector path,
+      // with specials mixed in at random positions.
+      const positive = fc.oneof(
+        fc.double({ min: 1e-9, max: 1e9, noNaN: true }),
+        fc.integer({ min: -1074, max: 1023 }).map((e) => 2 ** e),
+        fc.constantFrom(Number.MIN_VALUE, 2 ** -1022, Number.MAX_VALUE, 0.1, 1, 1.6 ** 7),
+      );
+      const boundariesArb = fc
+        .tuple(
+          fc.uniqueArray(positive, { minLength: 1, maxLength: 40 }),
+          fc.boolean(), // a boundary at 0
+          fc.uniqueArray(fc.double({ min: -1e6, max: -1e-6, noNaN: true }), { maxLength: 3 }),
+          fc.boolean(), // each positive boundary's next double as another boundary
+        )
+        .map(([pos, zero, neg, adjacent]) => {
+          const all = new Set<number>([...pos, ...neg, ...(zero ? [0] : []), ...(adjacent ? pos.map((b) => nextUp(b)) : [])]);
+          return [...all].filter(Number.isFinite).sort((a, b) => a - b);
+        });
+      await fc.assert(
+        fc.asyncProperty(
+          boundariesArb.chain((boundaries) => {
+            const near = fc.constantFrom(...boundaries).chain((b) => fc.constantFrom(b, nextUp(b), nextDown(b), b * 1.0001, b / 1.0001));
+            const value = fc.oneof(
+              { arbitrary: near, weight: 4 },
+              { arbitrary: positive, weight: 4 },
+              { arbitrary: fc.constantFrom(0, -0, -1, Number.NaN, Infinity, -Infinity, Number.MIN_VALUE, 1e-320), weight: 1 },
+            );
+            return fc.tuple(fc.constant(boundaries), fc.array(value, { minLength: 1, maxLength: 400 }));
+          }),
+          async ([boundaries, values]) => {
+            const { engine, slot, layout } = await histogramSlot(boundaries);
+            // a longer batch first leaves positive values behind in the transfer area, which a
+            // kernel reading past the end of the next batch would count
+            engine.recordBatch(engine.allocSlot(SlotKind.Histogram, layout), new Float64Array(values.length + 64).fill(1.5));
+            engine.recordBatch(slot, Float64Array.from(values));
+            const finite = values.filter(Number.isFinite).map((v) => v + 0);
+            const expected = new Array<number>(boundaries.length + 1).fill(0);
+            for (const v of finite) expected[firstBucket(boundaries, v)]++;
+            const snap = engine.snapshot(slot, false);
+            assert.deepEqual(Array.from(snap.bucketCounts ?? []), expected);
+            assert.equal(snap.stats.count, finite.length);
+            assert.equal(snap.rejected, values.length - finite.length);
+            assert.equal(snap.stats.min, finite.length === 0 ? Infinity : Math.min(...finite));
+            assert.equal(snap.stats.max, finite.length === 0 ? -Infinity : Math.max(...finite));
+          },
+        ),
+        { numRuns: 300 },
+      );
+    });
+
     it("records only values[start..end) and copes with batches longer than the transfer area", async () => {
       const { engine, slot } = await histogramSlot(Array.from(LAYOUT_16), 160);
       const values = Float64Array.from({ length: 10_000 }, (_, i) => (i % 100) / 10);
