@@ -13,6 +13,7 @@ export const T_SHIFT: usize = 4; // 52 - mantissa bits kept
 export const T_KMIN: usize = 8; // range key of the first positive boundary
 export const T_LAST: usize = 12; // entries - 1
 export const T_NONPOS: usize = 16; // boundaries <= 0 (they precede the positive ones)
+export const T_NEXT: usize = 20; // f64 per range: the boundary at its entry (+Inf past the last)
 
 const MAX_ENTRIES: i64 = 4096;
 /** At most 20, so a key lies within the high word of a double (tableRun reads only that). */
@@ -51,12 +52,15 @@ export function buildBucketTable(bounds: usize, nb: i32, info: usize): void {
     if (entries > MAX_ENTRIES) return;
     if (!keysDistinct(bounds, nonPos, nb, shift)) continue;
     const table = alloc(<usize>entries << 1);
+    const next = alloc(<usize>entries << 3);
     let below = nonPos;
     for (let e: i64 = 0; e < entries; e++) {
       const start = reinterpret<f64>((kMin + e) << shift);
       while (below < nb && load<f64>(bounds + (<usize>below << 3)) < start) below++;
       store<u16>(table + (<usize>e << 1), <u16>below);
+      store<f64>(next + (<usize>e << 3), load<f64>(bounds + (<usize>below << 3)));
     }
+    store<u32>(info, <u32>next, T_NEXT);
     store<u32>(info, <u32>table, T_PTR);
     store<i32>(info, shift, T_SHIFT);
     store<i32>(info, <i32>kMin, T_KMIN);

@@ -7,7 +7,7 @@
 // then hands the one value that needs more to `observe`, and resumes. Keeping calls out of the
 // hot loop lets the engine keep the loop's state in registers instead of spilling it around them.
 
-import { T_KMIN, T_LAST, T_NONPOS, T_PTR, T_SHIFT, nonPositiveIndex, tableIndex } from "./bucket-table";
+import { T_KMIN, T_LAST, T_NEXT, T_NONPOS, T_PTR, T_SHIFT, nonPositiveIndex, tableIndex } from "./bucket-table";
 import { bucketIndex, explicitIndex } from "./explicit";
 import { carryOne, expAddZero, expInsert } from "./exponential";
 import {
@@ -238,9 +238,9 @@ const banks: usize = memory.data(BANK_BUCKETS * BANKS * 4, 16);
   return <i32>load<u16>(table + (<usize>rel << 1));
 }
 
-/** Two bits: whether each lane of `v` is above boundary `ta` (lane 0) or `tb` (lane 1). */
-@inline function nextBelow(bounds: usize, ta: i32, tb: i32, v: v128): i32 {
-  const b = v128.load64_lane(bounds + (<usize>tb << 3), v128.load64_zero(bounds + (<usize>ta << 3)), 1);
+/** Two bits: whether each lane of `v` is above the boundary at the entry of range `ra` (lane 0) or `rb` (lane 1). */
+@inline function nextBelow(next: usize, ra: i32, rb: i32, v: v128): i32 {
+  const b = v128.load64_lane(next + (<usize>rb << 3), v128.load64_zero(next + (<usize>ra << 3)), 1);
   return i64x2.bitmask(f64x2.lt(b, v));
 }
 
@@ -268,6 +268,7 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
   const bounds = <usize>load<u32>(layout, L_BOUNDS);
   const info = layout + L_TABLE;
   const table = <usize>load<u32>(info, T_PTR);
+  const next = <usize>load<u32>(info, T_NEXT);
   const highShift = load<i32>(info, T_SHIFT) - 32;
   const kMin = i32x4.splat(load<i32>(info, T_KMIN));
   const last = i32x4.splat(load<i32>(info, T_LAST));
@@ -305,17 +306,25 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
         max1 = f64x2.pmax(f64x2.pmax(max1, v1), v3);
         const rel0 = i32x4.min_s(i32x4.max_s(i32x4.sub(i32x4.shr_u(high0, highShift), kMin), zeroI), last);
         const rel1 = i32x4.min_s(i32x4.max_s(i32x4.sub(i32x4.shr_u(high1, highShift), kMin), zeroI), last);
-        const t0 = tableAt(table, i32x4.extract_lane(rel0, 0));
-        const t1 = tableAt(table, i32x4.extract_lane(rel0, 1));
-        const t2 = tableAt(table, i32x4.extract_lane(rel0, 2));
-        const t3 = tableAt(table, i32x4.extract_lane(rel0, 3));
-        const t4 = tableAt(table, i32x4.extract_lane(rel1, 0));
-        const t5 = tableAt(table, i32x4.extract_lane(rel1, 1));
-        const t6 = tableAt(table, i32x4.extract_lane(rel1, 2));
-        const t7 = tableAt(table, i32x4.extract_lane(rel1, 3));
+        const r0 = i32x4.extract_lane(rel0, 0);
+        const r1 = i32x4.extract_lane(rel0, 1);
+        const r2 = i32x4.extract_lane(rel0, 2);
+        const r3 = i32x4.extract_lane(rel0, 3);
+        const r4 = i32x4.extract_lane(rel1, 0);
+        const r5 = i32x4.extract_lane(rel1, 1);
+        const r6 = i32x4.extract_lane(rel1, 2);
+        const r7 = i32x4.extract_lane(rel1, 3);
         // bit k: value k lies above the one boundary that can share its range
-        const above = nextBelow(bounds, t0, t1, v0) | (nextBelow(bounds, t2, t3, v1) << 2) |
-          (nextBelow(bounds, t4, t5, v2) << 4) | (nextBelow(bounds, t6, t7, v3) << 6);
+        const above = nextBelow(next, r0, r1, v0) | (nextBelow(next, r2, r3, v1) << 2) |
+          (nextBelow(next, r4, r5, v2) << 4) | (nextBelow(next, r6, r7, v3) << 6);
+        const t0 = tableAt(table, r0);
+        const t1 = tableAt(table, r1);
+        const t2 = tableAt(table, r2);
+        const t3 = tableAt(table, r3);
+        const t4 = tableAt(table, r4);
+        const t5 = tableAt(table, r5);
+        const t6 = tableAt(table, r6);
+        const t7 = tableAt(table, r7);
         bump(banks, t0 + (above & 1));
         bump(banks + stride, t1 + ((above >> 1) & 1));
         bump(banks + stride * 2, t2 + ((above >> 2) & 1));

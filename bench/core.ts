@@ -1,6 +1,12 @@
 /**
  * bench:core — per-observation cost of statset's engines against the anchors, in one run.
  * Usage: npm run bench:core [-- --json FILE] [-- --quick]
+ *
+ * Each statset engine runs in its own child process (so neither runs on call sites the JIT
+ * specialised for the other), and each child measures the anchors too: every case is warmed up,
+ * then measured in rounds that run every case once, so the ratios compare figures taken seconds
+ * apart on this shared, noisy machine. The medians over the rounds are reported; competitor rows
+ * come from the wasm child, whose figures the targets use.
  */
 import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
@@ -10,18 +16,17 @@ import { AggregationType, InstrumentType, MeterProvider, MetricReader } from "@o
 import * as hdr from "hdr-histogram-js";
 import promClient from "prom-client";
 import { createAggregator, exponentialBuckets } from "../src/index.ts";
-import { lognormal, nsPerOp } from "./stats.ts";
+import { lognormal, median } from "./stats.ts";
 
 const args = process.argv.slice(2);
 const jsonAt = args.indexOf("--json");
 const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
 const quick = args.includes("--quick");
-// Child mode: only statset's cases on one engine, rows as JSON on stdout. Each engine runs in its own
-// process so neither sees call sites the JIT specialised for the other.
 const engineAt = args.indexOf("--engine-cases");
 const engineOnly = engineAt >= 0 ? (args[engineAt + 1] === "js" ? "js" : "wasm") : null;
 const N = quick ? 200_000 : 1_000_000;
-const REPS = quick ? 5 : 7;
+const ROUNDS = quick ? 5 : 7;
+const WARMUP = 2;
 const CHUNK = 1024;
 const BOUNDARIES = exponentialBuckets(0.001, 1.6, 16);
 const values = lognormal(N, Math.log(0.05), 0.8);
@@ -33,11 +38,12 @@ interface Row {
   nsPerObservation: number;
   runs: number[];
 }
-const rows: Row[] = [];
-function measure(name: string, run: () => void): void {
-  const r = nsPerOp(run, N, REPS);
-  rows.push({ name, nsPerObservation: r.median, runs: r.runs });
-  console.error(`  ${name}: ${r.median.toFixed(2)} ns/obs`);
+
+interface Case {
+  name: string;
+  run: () => void;
+  /** Whether the row comes from this child (competitors: only from the wasm child). */
+  report: boolean;
 }
 
 class ManualReader extends MetricReader {
@@ -45,67 +51,74 @@ class ManualReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
 }
 
-if (engineOnly === null) {
-  console.error(`bench:core  node ${process.version}  ${N} lognormal observations, ${BOUNDARIES.length} boundaries, median of ${REPS}`);
-
+async function competitorCases(report: boolean): Promise<Case[]> {
   // OpenTelemetry SDK: Histogram.record with 2 attributes (its only recording path).
-  {
-    const reader = new ManualReader({ aggregationSelector: (t) => (t === InstrumentType.HISTOGRAM ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: BOUNDARIES } } : { type: AggregationType.DEFAULT }) });
-    const provider = new MeterProvider({ readers: [reader] });
-    otelApi.disable();
-    const h = provider.getMeter("bench").createHistogram("latency", { unit: "s" });
-    measure("otel-sdk Histogram.record(v, 2 attrs)", () => {
-      for (let i = 0; i < N; i++) h.record(values[i], { model: MODELS[i & 3], route: ROUTES[i & 1] });
-    });
-  }
-
+  const reader = new ManualReader({ aggregationSelector: (t) => (t === InstrumentType.HISTOGRAM ? { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: BOUNDARIES } } : { type: AggregationType.DEFAULT }) });
+  const provider = new MeterProvider({ readers: [reader] });
+  otelApi.disable();
+  const otel = provider.getMeter("bench").createHistogram("latency", { unit: "s" });
   // prom-client: Histogram.observe with 2 labels.
-  {
-    const registry = new promClient.Registry();
-    const h = new promClient.Histogram({ name: "latency", help: "latency", labelNames: ["model", "route"], buckets: BOUNDARIES, registers: [registry] });
-    measure("prom-client Histogram.observe(2 labels, v)", () => {
-      for (let i = 0; i < N; i++) h.observe({ model: MODELS[i & 3], route: ROUTES[i & 1] }, values[i]);
-    });
-  }
-
+  const registry = new promClient.Registry();
+  const prom = new promClient.Histogram({ name: "latency", help: "latency", labelNames: ["model", "route"], buckets: BOUNDARIES, registers: [registry] });
   // hdr-histogram-js with WebAssembly: recordValue of integer microseconds (it records integers).
-  {
-    await hdr.initWebAssembly();
-    const h = hdr.build({ useWebAssembly: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
-    const micros = values.map((v) => Math.round(v * 1e6));
-    measure("hdr-histogram-js wasm recordValue(v)", () => {
-      for (let i = 0; i < N; i++) h.recordValue(micros[i]);
-    });
-    h.destroy();
-  }
+  await hdr.initWebAssembly();
+  const h = hdr.build({ useWebAssembly: true, lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: 3 });
+  const micros = values.map((v) => Math.round(v * 1e6));
+  return [
+    { name: "otel-sdk Histogram.record(v, 2 attrs)", report, run: () => { for (let i = 0; i < N; i++) otel.record(values[i], { model: MODELS[i & 3], route: ROUTES[i & 1] }); } },
+    { name: "prom-client Histogram.observe(2 labels, v)", report, run: () => { for (let i = 0; i < N; i++) prom.observe({ model: MODELS[i & 3], route: ROUTES[i & 1] }, values[i]); } },
+    { name: "hdr-histogram-js wasm recordValue(v)", report, run: () => { for (let i = 0; i < N; i++) h.recordValue(micros[i]); } },
+  ];
 }
 
-async function measureEngine(engine: "js" | "wasm"): Promise<void> {
+async function engineCases(engine: "js" | "wasm"): Promise<Case[]> {
   const agg = await createAggregator({ engine });
   const h = agg.histogram("latency", { unit: "s", boundaries: BOUNDARIES });
   const bound = h.bind({ model: "mnist", route: "/predict" });
-  measure(`statset ${engine} recordBatch (bound, ${CHUNK}/call)`, () => {
-    for (let i = 0; i < N; i += CHUNK) bound.recordBatch(values, i, Math.min(N, i + CHUNK));
-  });
-  measure(`statset ${engine} bound record(v)`, () => {
-    for (let i = 0; i < N; i++) bound.record(values[i]);
-  });
-  measure(`statset ${engine} record(v, 2 attrs)`, () => {
-    for (let i = 0; i < N; i++) h.record(values[i], { model: MODELS[i & 3], route: ROUTES[i & 1] });
-  });
   const e = agg.histogram("latency_exp", { unit: "s", exponential: { maxSize: 160 } }).bind();
-  measure(`statset ${engine} exponential recordBatch (${CHUNK}/call)`, () => {
-    for (let i = 0; i < N; i += CHUNK) e.recordBatch(values, i, Math.min(N, i + CHUNK));
+  return [
+    { name: `statset ${engine} recordBatch (bound, ${CHUNK}/call)`, report: true, run: () => { for (let i = 0; i < N; i += CHUNK) bound.recordBatch(values, i, Math.min(N, i + CHUNK)); } },
+    { name: `statset ${engine} bound record(v)`, report: true, run: () => { for (let i = 0; i < N; i++) bound.record(values[i]); } },
+    { name: `statset ${engine} record(v, 2 attrs)`, report: true, run: () => { for (let i = 0; i < N; i++) h.record(values[i], { model: MODELS[i & 3], route: ROUTES[i & 1] }); } },
+    { name: `statset ${engine} exponential recordBatch (${CHUNK}/call)`, report: true, run: () => { for (let i = 0; i < N; i += CHUNK) e.recordBatch(values, i, Math.min(N, i + CHUNK)); } },
+  ];
+}
+
+/**
+ * Warms every case up, then runs ROUNDS rounds of every case once. A full GC (when exposed) runs
+ * before each case's warm-up only: a forced GC drops V8's on-stack-replacement code, so GCs between
+ * measured runs would time re-optimisation rather than the code.
+ */
+function measureInRounds(cases: Case[]): Row[] {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (const c of cases) {
+    gc?.();
+    for (let i = 0; i < WARMUP; i++) c.run();
+  }
+  const runs = cases.map(() => [] as number[]);
+  for (let round = 0; round < ROUNDS; round++) {
+    cases.forEach((c, k) => {
+      const t0 = process.hrtime.bigint();
+      c.run();
+      runs[k].push(Number(process.hrtime.bigint() - t0) / N);
+    });
+  }
+  return cases.flatMap((c, k) => {
+    console.error(`  ${c.name}: ${median(runs[k]).toFixed(2)} ns/obs`);
+    return c.report ? [{ name: c.name, nsPerObservation: median(runs[k]), runs: runs[k] }] : [];
   });
-  agg.collect();
 }
 
 if (engineOnly !== null) {
-  await measureEngine(engineOnly);
-  console.log(JSON.stringify(rows));
+  const cases = [...(await competitorCases(engineOnly === "wasm")), ...(await engineCases(engineOnly))];
+  console.log(JSON.stringify(measureInRounds(cases)));
   process.exit(0);
 }
-for (const engine of ["js", "wasm"] as const) {
+
+console.error(`bench:core  node ${process.version}  ${N} lognormal observations, ${BOUNDARIES.length} boundaries, ${WARMUP} warm-up runs, median of ${ROUNDS} interleaved rounds`);
+const rows: Row[] = [];
+for (const engine of ["wasm", "js"] as const) {
+  console.error(` ${engine} child:`);
   const childArgs = ["--expose-gc", "--no-flush-bytecode", fileURLToPath(import.meta.url), "--engine-cases", engine, ...(quick ? ["--quick"] : [])];
   const child = spawnSync(process.execPath, childArgs, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
   if (child.status !== 0) throw new Error(`engine child (${engine}) failed with status ${child.status}`);
@@ -123,8 +136,8 @@ for (const engine of ["js", "wasm"] as const) {
   console.error(`  statset ${engine} memory: ${r.bytesPerSeries.toFixed(0)} bytes/series (engine ${r.engineBytesPerSeries.toFixed(0)})`);
 }
 
-const otel = rows[0].nsPerObservation;
 const find = (name: string): number => rows.find((r) => r.name.startsWith(name))?.nsPerObservation ?? Number.NaN;
+const otel = find("otel-sdk");
 console.log("\n| case | ns/observation | OTel SDK time / this |\n|---|---:|---:|");
 for (const r of rows) console.log(`| ${r.name} | ${r.nsPerObservation.toFixed(2)} | ${(otel / r.nsPerObservation).toFixed(1)}x |`);
 console.log(`| statset wasm memory, 16 boundaries + 160-bucket exponential | ${memory.wasm.toFixed(0)} bytes/series | |`);
@@ -144,6 +157,6 @@ console.log("\n| target | met |\n|---|---|");
 for (const [t, ok] of targets) console.log(`| ${t} | ${ok ? "yes" : "NO"} |`);
 
 if (jsonFile !== undefined) {
-  writeFileSync(jsonFile, JSON.stringify({ node: process.version, observations: N, reps: REPS, rows, memoryBytesPerSeries: memory, targets: Object.fromEntries(targets) }, null, 2) + "\n");
+  writeFileSync(jsonFile, JSON.stringify({ node: process.version, observations: N, rounds: ROUNDS, rows, memoryBytesPerSeries: memory, targets: Object.fromEntries(targets) }, null, 2) + "\n");
   console.error(`wrote ${jsonFile}`);
 }

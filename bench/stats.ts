@@ -21,14 +21,18 @@ export function percentile(xs: readonly number[], p: number): number {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /**
- * Runs `run` (which performs `ops` operations) `warmup` times, then `reps` times with a GC before
- * each when available; returns the median nanoseconds per operation and the individual figures.
+ * Runs `run` (which performs `ops` operations) `warmup` times, then `reps` times; returns the
+ * median nanoseconds per operation and the individual figures. A full GC (when exposed) runs once
+ * before the warm-up, so one case's garbage is not collected during the next. Not between
+ * repetitions: a forced full GC drops V8's on-stack-replacement code, so every repetition would
+ * start again in a lower tier and time the re-optimisation rather than the code (it doubled the
+ * figures of the few-nanosecond cases). Garbage a case makes while it runs is its own cost.
  */
 export function nsPerOp(run: () => void, ops: number, reps = 7, warmup = 2): { median: number; runs: number[] } {
+  gc?.();
   for (let i = 0; i < warmup; i++) run();
   const runs: number[] = [];
   for (let i = 0; i < reps; i++) {
-    gc?.();
     const t0 = process.hrtime.bigint();
     run();
     const t1 = process.hrtime.bigint();

@@ -25,6 +25,7 @@ import { createEngine } from "./engine-factory.ts";
 import { InstrumentState, kindName, type InstrumentDefinition, type SeriesFactory } from "./instrument.ts";
 import { toResourceMetrics } from "./otel-conversion.ts";
 import { ReaderState, type ReaderHost } from "./reader.ts";
+import { RecordStage } from "./record-stage.ts";
 import { Series, type EventClock, type SeriesShape } from "./series.ts";
 import {
   EXPONENTIAL_DEFAULT_MAX_SIZE,
@@ -64,6 +65,8 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   /** Start of the window that was open at the last delta read; earlier event times are late. */
   private openWindowStart: number;
   private readonly eventClock: EventClock = { lateWindow: 0 };
+  /** Single records on bound series, staged per series; applied before every read. */
+  private readonly stage = new RecordStage();
   private rejected = 0;
   private refusedInputPoints = 0;
   /** Optional hook for refused pre-aggregated inputs (the daemon logs them). */
@@ -89,12 +92,14 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   }
 
   setEventTime(timeMs: number): void {
-    if (this.windowMs === 0 || !(timeMs > 0)) {
-      this.eventClock.lateWindow = 0;
-      return;
+    let lateWindow = 0;
+    if (this.windowMs > 0 && timeMs > 0) {
+      const w = this.alignWindow(timeMs);
+      if (w < this.openWindowStart) lateWindow = w;
     }
-    const w = this.alignWindow(timeMs);
-    this.eventClock.lateWindow = w < this.openWindowStart ? w : 0;
+    if (lateWindow === this.eventClock.lateWindow) return;
+    this.stage.flushAll(); // staged values belong to the window they were recorded in
+    this.eventClock.lateWindow = lateWindow;
   }
 
   histogram(name: string, options: HistogramOptions = {}): Histogram {
@@ -196,6 +201,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
       kind: d.kind,
       layout: d.layout,
       refuseNegative: d.kind === SlotKind.Sum && d.monotonic,
+      stage: this.stage,
     };
   }
 
@@ -262,6 +268,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   }
 
   readSeries(reader: ReaderState): SeriesSnapshot[] {
+    this.stage.flushAll();
     const now = this.now();
     const delta = reader.temporality === "delta";
     const out: SeriesSnapshot[] = [];
@@ -366,6 +373,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
 
   expireIdle(idleMs: number): number {
     if (!(idleMs >= 0)) throw new RangeError(`idleMs must be >= 0, got ${idleMs}`);
+    this.stage.flushAll();
     const now = this.now();
     let removed = 0;
     for (const instrument of this.instruments.values()) {
@@ -381,6 +389,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   }
 
   private freeSeries(s: Series): void {
+    s.releaseStage();
     this.core.freeSlot(s.slot);
     s.slot = -1;
     s.touched = false;
@@ -394,6 +403,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   }
 
   stats(): AggregatorStats {
+    this.stage.flushAll(); // refusals and overflow of staged values are counted when applied
     let overflowPoints = 0;
     for (const i of this.instruments.values()) overflowPoints += i.overflowCount;
     return {

@@ -96,7 +96,10 @@ export class InstrumentState implements Histogram, Counter, Gauge, SeriesOwner {
   /** Resolves without remembering the object in the trie: a bound handle is looked up once. */
   bind(attributes?: Attributes): BoundSeries {
     const key = attributesKey(attributes);
-    return this.series.get(key) ?? this.createOrOverflow(attributes, key);
+    const series = this.series.get(key) ?? this.createOrOverflow(attributes, key);
+    // a gauge's last value must follow call order across handles, so gauges record directly
+    if (this.kind !== SlotKind.Gauge) series.allowStaging();
+    return series;
   }
 
   /** The series for `attributes`, created within the budget, else the overflow series. */

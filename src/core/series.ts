@@ -4,6 +4,7 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import type { BoundSeries } from "./api.ts";
+import { NOT_STAGED, STAGE_ON_RECORD, type RecordStage, type StagingSeries } from "./record-stage.ts";
 import type {
   AggregationEngine,
   ExplicitHistogramInput,
@@ -57,9 +58,11 @@ export interface SeriesShape {
   readonly layout: number;
   /** Monotonic counters refuse negative increments. */
   readonly refuseNegative: boolean;
+  /** The store's staging of single records on bound series. */
+  readonly stage: RecordStage;
 }
 
-export class Series implements BoundSeries {
+export class Series implements BoundSeries, StagingSeries {
   readonly attributes: Attributes;
   readonly key: string;
   /**
@@ -82,6 +85,12 @@ export class Series implements BoundSeries {
   late: Map<number, number> | null = null;
   /** Drained late data per delta reader and window, until that reader reads it. */
   lateForReaders: LateEntry[] | null = null;
+  /** Staging buffer of `record(v)` (see record-stage.ts), or one of the shared empty states. */
+  private staged: Float64Array = NOT_STAGED;
+  /** Values in `staged`. */
+  private stagedCount = 0;
+  /** `staged.length`, kept as a plain field: the one bound checked on record's fast path. */
+  private stagedCapacity = 0;
 
   constructor(shape: SeriesShape, slot: number, attributes: Attributes, key: string, nowMs: number, isOverflow: boolean) {
     this.shape = shape;
@@ -154,6 +163,33 @@ export class Series implements BoundSeries {
   }
 
   record(value: number): void {
+    const n = this.stagedCount;
+    if (n < this.stagedCapacity) {
+      this.staged[n] = value;
+      this.stagedCount = n + 1;
+      return;
+    }
+    this.recordUnstaged(value);
+  }
+
+  /** Lets `record(v)` stage (bound series, not gauges); idempotent. */
+  allowStaging(): void {
+    if (this.staged === NOT_STAGED) this.staged = STAGE_ON_RECORD;
+  }
+
+  /** `record` when the buffer is full or there is none: flush and stage, start staging, or record directly. */
+  private recordUnstaged(value: number): void {
+    if (this.staged === STAGE_ON_RECORD) {
+      this.staged = this.shape.stage.claim(this) ?? NOT_STAGED;
+      this.stagedCapacity = this.staged.length;
+    }
+    const staged = this.staged;
+    if (staged.length !== 0) {
+      this.applyStaged();
+      staged[0] = value;
+      this.stagedCount = 1;
+      return;
+    }
     const shape = this.shape;
     if (shape.refuseNegative && value < 0) {
       shape.owner.rejectValues(1);
@@ -164,7 +200,34 @@ export class Series implements BoundSeries {
     shape.engine.record(shape.clock.lateWindow === 0 && this.slot >= 0 ? this.slot : this.target(), value);
   }
 
+  /** Applies the staged values; the store calls this before it reads or changes the window. */
+  flushStaged(): void {
+    this.applyStaged();
+  }
+
+  private applyStaged(): void {
+    const n = this.stagedCount;
+    if (n === 0) return;
+    this.stagedCount = 0;
+    this.applyBatch(this.staged, 0, n);
+  }
+
+  /** Gives the staging buffer back to the store (the series expired); a later record claims again. */
+  releaseStage(): void {
+    const staged = this.staged;
+    if (staged.length === 0) return;
+    this.applyStaged();
+    this.shape.stage.release(this, staged);
+    this.staged = STAGE_ON_RECORD;
+    this.stagedCapacity = 0;
+  }
+
   recordBatch(values: Float64Array, start = 0, end = values.length): void {
+    this.applyStaged();
+    this.applyBatch(values, start, end);
+  }
+
+  private applyBatch(values: Float64Array, start: number, end: number): void {
     if (end <= start) return;
     if (this.shape.refuseNegative) {
       for (let i = start; i < end; i++) {
@@ -196,6 +259,7 @@ export class Series implements BoundSeries {
   }
 
   mergeExplicit(input: ExplicitHistogramInput): void {
+    this.applyStaged();
     const checked = this.shape.owner.explicit(this, input);
     if (checked === null) return;
     this.touched = true;
@@ -203,6 +267,7 @@ export class Series implements BoundSeries {
   }
 
   mergeExponential(input: ExponentialHistogramInput): void {
+    this.applyStaged();
     const checked = this.shape.owner.exponential(this, input);
     if (checked === null) return;
     this.touched = true;
@@ -210,6 +275,7 @@ export class Series implements BoundSeries {
   }
 
   mergeStatistics(stats: StatisticSet): void {
+    this.applyStaged();
     const checked = this.shape.owner.statistics(this, stats);
     if (checked === null) return;
     this.touched = true;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DataPointType, type HistogramMetricData, type MetricData, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
 import { createAggregator, exponentialBuckets, OVERFLOW_ATTRIBUTE, type Aggregator } from "../../src/index.ts";
+import { STAGE_BUFFERS, STAGE_VALUES } from "../../src/core/record-stage.ts";
 
 const ENGINES = ["js", "wasm"] as const;
 
@@ -338,6 +339,103 @@ for (const engine of ENGINES) {
         const again = reader.read();
         assert.equal(again.length, 1, "a recreated series starts afresh");
         assert.deepEqual([again[0].attributes, again[0].state.stats.sum], [{ id: "old" }, 1]);
+      });
+
+      it("keeps a series whose bound handle staged values since the last read", async () => {
+        const clock = clockAt(0);
+        const agg = await make({ now: clock.now });
+        const reader = agg.createReader("cumulative");
+        const bound = agg.histogram("h", { boundaries: [1] }).bind({ id: "a" });
+        bound.record(0.5);
+        reader.read();
+        clock.advance(1000);
+        bound.record(2);
+        assert.equal(agg.expireIdle(500), 0, "the staged value counts as activity");
+        assert.deepEqual(Array.from(reader.read()[0].state.bucketCounts ?? []), [1, 1]);
+      });
+    });
+
+    describe("record on bound series (staged)", () => {
+      it("applies staged values before every read, across buffer refills, in order with batches and merges", async () => {
+        const agg = await make();
+        const boundaries = [10, 100, 1000];
+        const bound = agg.histogram("h", { boundaries }).bind({ id: "a" });
+        const recorded: number[] = [];
+        const record = (v: number): void => {
+          bound.record(v);
+          recorded.push(v);
+        };
+        for (let i = 1; i <= 3 * STAGE_VALUES + 7; i++) record(i);
+        const batch = Float64Array.from({ length: 50 }, (_, i) => i * 0.5);
+        bound.recordBatch(batch);
+        recorded.push(...batch);
+        record(5000);
+        bound.mergeStatistics({ count: 2, sum: 3, min: 1, max: 2 });
+        record(-4);
+        const p = (metric(agg.collect(), "h") as HistogramMetricData).dataPoints[0].value;
+        assert.equal(p.count, recorded.length + 2);
+        assert.equal(p.sum, recorded.reduce((a, v) => a + v, 0) + 3);
+        assert.equal(p.min, -4);
+        assert.equal(p.max, 5000);
+        const expected = [0, 0, 0, 0];
+        for (const v of recorded) expected[boundaries.findIndex((b) => v <= b) === -1 ? 3 : boundaries.findIndex((b) => v <= b)]++;
+        // the statistic set merge has no buckets: its points appear in count only
+        assert.deepEqual(p.buckets.counts, expected);
+        bound.record(1);
+        assert.equal((metric(agg.collect(), "h") as HistogramMetricData).dataPoints[0].value.count, recorded.length + 3);
+      });
+
+      it("refuses staged negative increments on a monotonic counter, counted by the next stats()", async () => {
+        const agg = await make();
+        const bound = agg.counter("c").bind({ id: "a" });
+        bound.record(2);
+        bound.record(-1);
+        bound.record(3);
+        assert.equal(agg.stats().rejectedValues, 1);
+        assert.equal((metric(agg.collect(), "c").dataPoints[0].value as number), 5);
+      });
+
+      it("keeps staged values in the window they were recorded in when the event time moves", async () => {
+        const clock = clockAt(1_700_000_040_000);
+        const agg = await make({ now: clock.now, windowMs: 60_000 });
+        const delta = agg.createReader("delta");
+        const bound = agg.counter("events").bind({ k: "a" });
+        bound.record(1);
+        clock.advance(70_000);
+        delta.read();
+        const closedWindow = 1_700_000_040_000 - (1_700_000_040_000 % 60_000);
+        bound.record(100);
+        agg.setEventTime(closedWindow + 5_000);
+        bound.record(10);
+        agg.setEventTime(clock.now());
+        bound.record(1000);
+        const read = delta.read();
+        assert.deepEqual(
+          read.map((r) => [r.windowStartMs ?? "open", r.state.stats.sum]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+          [[closedWindow, 10], ["open", 1100]],
+        );
+      });
+
+      it("records every value when more series are bound than the store has staging buffers", async () => {
+        const agg = await make();
+        const c = agg.counter("c", { cardinalityLimit: STAGE_BUFFERS + 100 });
+        const handles = Array.from({ length: STAGE_BUFFERS + 50 }, (_, i) => c.bind({ i }));
+        for (let round = 1; round <= 3; round++) for (const h of handles) h.record(round);
+        const points = metric(agg.collect(), "c").dataPoints;
+        assert.equal(points.length, handles.length);
+        assert.ok(points.every((p) => p.value === 6));
+      });
+
+      it("keeps a gauge's last value in call order across bound and unbound records", async () => {
+        const agg = await make();
+        const g = agg.gauge("g");
+        const bound = g.bind({ k: "a" });
+        bound.record(1);
+        g.record(2, { k: "a" });
+        bound.record(3);
+        assert.equal(metric(agg.collect(), "g").dataPoints[0].value, 3);
+        g.record(4, { k: "a" });
+        assert.equal(metric(agg.collect(), "g").dataPoints[0].value, 4);
       });
     });
   });

@@ -17,6 +17,7 @@ import {
 import { createJsEngine } from "../../src/core/js-engine.ts";
 import { createWasmEngine } from "../../src/core/wasm-engine.ts";
 import { mapToIndex, maxIndex, minIndex } from "../../src/core/exponential-mapping.ts";
+import { sdkStateValid } from "../support/sdk-exponential-state.ts";
 import {
   SlotKind,
   type AggregationEngine,
@@ -181,23 +182,6 @@ function recordInto(engine: AggregationEngine, slot: number, values: readonly nu
 /** The SDK reports min/max -0 when -0 was recorded first; the doc records -0 as +0. */
 function plusZero(v: number | undefined): number | undefined {
   return v === undefined ? undefined : v + 0;
-}
-
-/**
- * The SDK re-maps a value after downscaling; at scale > 0 its log rounding can put a value near a
- * power of two one bucket away from where the exact mapping at scale <= 0 puts it, so the re-mapped
- * index can land one past maxSize. The SDK then writes past or around its circular backing array:
- * a NaN/undefined count, counts that no longer add up to `count`, or a range wider than maxSize.
- * Such a state is corrupt, not a reference to match.
- */
-function sdkStateValid(
-  point: { count: number; zeroCount: number; positive: { bucketCounts: number[] }; negative: { bucketCounts: number[] } },
-  maxSize: number,
-): boolean {
-  const all = [...point.positive.bucketCounts, ...point.negative.bucketCounts];
-  if (!all.every((c) => typeof c === "number" && Number.isFinite(c))) return false;
-  if (point.positive.bucketCounts.length > maxSize || point.negative.bucketCounts.length > maxSize) return false;
-  return all.reduce((a, c) => a + c, point.zeroCount) === point.count;
 }
 
 const RUNS = 150;
