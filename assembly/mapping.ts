@@ -194,3 +194,22 @@ export function otelMapToIndex(value: f64, scale: i32): i32 {
 export function mapNeedsExactPath(value: f64, scale: i32): bool {
   return mapToIndexFast(value, scale) == NEEDS_EXACT;
 }
+
+/** Base of the cell table of `scale` when it has one (1..CELL_SCALES), else 0; for kernels that hoist it. */
+@inline export function cellTableFor(scale: i32): usize {
+  return scale >= 1 && scale <= CELL_SCALES ? CELL_TABLES + <usize>((scale - 1) << TABLE_BITS) * CELL_BYTES : 0;
+}
+
+/**
+ * `mapToIndexFast` for the bits of a positive normal value at a scale with a cell table (`cells`
+ * from `cellTableFor`), or NEEDS_EXACT whenever it would take another path (cells with a boundary
+ * at an end, powers of two among them, and values next to a boundary).
+ */
+@inline export function cellIndex(cells: usize, bits: u64, scale: i32): i32 {
+  const mantissa = bits & MANTISSA_MASK;
+  const cell = cells + <usize>(mantissa >> (52 - TABLE_BITS)) * CELL_BYTES;
+  const m = reinterpret<f64>(mantissa | ONE_BITS);
+  const boundary = load<f64>(cell, 8);
+  if (load<i32>(cell, 4) != 0 || Math.abs(m - boundary) <= load<f64>(cell, 16)) return NEEDS_EXACT;
+  return ((<i32>(bits >> 52) - 1023) << scale) + load<i32>(cell) + <i32>(m >= boundary);
+}

@@ -15,7 +15,7 @@ import {
   R_BASE, R_COUNTS, R_HI, R_LO, S_COUNT, S_KIND, S_LAST, S_LAYOUT, S_MAX, S_MIN, S_REJECTED, S_SUM,
   X_NEG, X_POS, X_SCALE,
 } from "./layout";
-import { mapToIndexFast, mapToIndexWith, scaleDelta, scaleUnit } from "./mapping";
+import { cellIndex, cellTableFor, mapToIndexFast, mapToIndexWith, scaleDelta, scaleUnit } from "./mapping";
 import { livePtr } from "./slots";
 
 const EXP_BITS: u64 = 0x7ff0000000000000;
@@ -224,6 +224,70 @@ function runStats(slot: usize, layout: usize, ptr: usize, from: i32, n: i32): i3
   return histogramRun(slot, layout, ptr, from, n, false, false, false);
 }
 
+/** Bits of the smallest positive normal double; `bits - this` is below POSITIVE_NORMAL_SPAN exactly for positive normal finite values. */
+const MIN_NORMAL_BITS: u64 = 0x0010000000000000;
+const POSITIVE_NORMAL_SPAN: u64 = 0x7fe0000000000000;
+
+/**
+ * An exponential-only histogram at a scale with a cell table (1..8, where lognormal latencies
+ * settle for maxSize 160), positive normal values: the index straight from the cell table, the
+ * scale, range window and cell table hoisted out of the loop. Returns the index of the first value
+ * it could not take (nothing of it applied), or `n`.
+ */
+function expCellRun(slot: usize, layout: usize, ptr: usize, from: i32, n: i32, scale: i32): i32 {
+  const exp = slot + <usize>load<u32>(layout, L_EXP);
+  const cells = cellTableFor(scale);
+  const range = exp + X_POS;
+  const first = load<i32>(range, R_LO);
+  const last = load<i32>(range, R_HI);
+  const base = load<i32>(range, R_BASE);
+  const counts = <usize>load<u32>(range, R_COUNTS);
+  let sum = load<f64>(slot, S_SUM);
+  let lo = load<f64>(slot, S_MIN);
+  let hi = load<f64>(slot, S_MAX);
+  let i = from;
+  for (; i < n; i++) {
+    const bits = load<u64>(ptr + (<usize>i << 3));
+    if (bits - MIN_NORMAL_BITS >= POSITIVE_NORMAL_SPAN) break;
+    const index = cellIndex(cells, bits, scale);
+    // NEEDS_EXACT is below every first index; an empty range has first > last
+    if (index < first || index > last) break;
+    const counter = counts + (<usize>(index - base) << 1);
+    const c = <u32>load<u16>(counter) + 1;
+    if (c == 0x10000) break; // the u16 would wrap: the general path carries
+    store<u16>(counter, <u16>c);
+    const v = reinterpret<f64>(bits);
+    sum += v;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  store<f64>(slot, load<f64>(slot, S_COUNT) + <f64>(i - from), S_COUNT);
+  store<f64>(slot, sum, S_SUM);
+  store<f64>(slot, lo, S_MIN);
+  store<f64>(slot, hi, S_MAX);
+  return i;
+}
+
+/** Exponential-only histogram batch: the cell-table kernel where it applies, else the general run. */
+function expBatch(slot: usize, layout: usize, ptr: usize, n: i32): void {
+  const exp = slot + <usize>load<u32>(layout, L_EXP);
+  let i = 0;
+  while (true) {
+    const scale = load<i32>(exp, X_SCALE);
+    if (cellTableFor(scale) != 0) {
+      i = expCellRun(slot, layout, ptr, i, n, scale);
+      if (i >= n) return;
+      // one value the cell path does not take: the general fast path, else the slow path
+      if (runExp(slot, layout, ptr, i, i + 1) == i) observe(slot, load<f64>(ptr + (<usize>i << 3)));
+    } else {
+      i = runExp(slot, layout, ptr, i, n);
+      if (i >= n) return;
+      observe(slot, load<f64>(ptr + (<usize>i << 3)));
+    }
+    i++;
+  }
+}
+
 /**
  * Per-bucket u32 counters of `tableRun`, one bank per position (mod 4) in a step of eight values, so
  * that values landing in one bucket do not wait on each other's store. Folded into the slot's f64
@@ -389,6 +453,10 @@ export function recordBatch(id: i32, ptr: usize, n: i32): i32 {
   const hasExp = load<i32>(layout, L_EXP_SIZE) > 0;
   if (hasTable && !hasExp && nb < BANK_BUCKETS) {
     tableRun(slot, layout, ptr, n);
+    return 0;
+  }
+  if (hasExp && !hasBuckets) {
+    expBatch(slot, layout, ptr, n);
     return 0;
   }
   let i = 0;

@@ -438,6 +438,36 @@ describe("WasmEngine", () => {
       );
     });
 
+    it("matches the SDK at scales 1..8 for batches spanning a few octaves (the cell-table kernel), specials mixed in", async () => {
+      // A span of 2^(maxSize / 2^s) keeps the scale at s or above; values are positive except for
+      // the occasional zero, negative or non-finite value, so runs take the cell-table path and
+      // leave it at window moves, downscales, powers of two and values next to a boundary.
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 8 }),
+          fc.integer({ min: 20, max: 160 }),
+          fc.double({ min: 1e-6, max: 1e6, noNaN: true }),
+          fc.array(fc.oneof(
+            { arbitrary: fc.double({ min: 0, max: 1, noNaN: true }), weight: 20 },
+            { arbitrary: fc.constantFrom(-1, 0, Infinity, Number.NaN, -0.5), weight: 1 },
+            { arbitrary: fc.integer({ min: 0, max: 8 }).map((k) => -k - 1), weight: 1 }, // exact powers of two
+          ), { minLength: 1, maxLength: 400 }),
+          async (scale, maxSize, origin, picks) => {
+            const octaves = Math.max(1, Math.floor(maxSize / 2 ** scale) - 1);
+            const values = picks.map((p) => (p < 0 && Number.isInteger(p) ? origin * 2 ** Math.min(-p - 1, octaves) : p >= 0 && p <= 1 ? origin * 2 ** (p * octaves) : p));
+            const { engine, slot } = await histogramSlot(null, maxSize);
+            engine.recordBatch(slot, Float64Array.from(values));
+            const metric = await sdkExponential(values.filter(Number.isFinite), maxSize);
+            const point = metric.dataPoints[0].value;
+            assert.ok(typeof point === "object" && "positive" in point && "zeroCount" in point);
+            if (!sdkStateValid(point, maxSize)) return;
+            assertSameAsSdk(engine.snapshot(slot, false), metric);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+
     it("reports scale 0 while only zeros were recorded and starts again at maxScale after reset", async () => {
       const { engine, slot } = await histogramSlot(null, 160);
       engine.recordBatch(slot, Float64Array.of(0, -0));
