@@ -38,7 +38,11 @@ export interface CounterOptions extends InstrumentOptions {
 /** A series resolved once; recording through it skips the attribute lookup. */
 export interface BoundSeries {
   readonly attributes: Attributes;
-  /** Histogram: observe; counter: add; gauge: set. Non-finite values are refused and counted. */
+  /**
+   * Histogram: observe; counter: add; gauge: set. Non-finite values are refused and counted.
+   * Histograms and counters stage values in a small per-series buffer applied as one batch when
+   * full or at the next read, so a call costs a few nanoseconds (docs/aggregation-semantics.md).
+   */
   record(value: number): void;
   /** Many values into this series (`values[start..end)`), one engine call. */
   recordBatch(values: Float64Array, start?: number, end?: number): void;
