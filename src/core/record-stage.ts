@@ -7,8 +7,10 @@
  *
  * Buffers are handed out lazily (on the first `record` of a bound series) from a store-wide
  * budget, so memory stays bounded however many series are bound; series beyond the budget record
- * through the engine directly, as unbound records do. A series keeps its buffer until it expires,
- * so `record` needs no bookkeeping beyond the count.
+ * through the engine directly, as unbound records do. A series keeps its buffer until it expires.
+ * A flush parks every buffer it applied; the first `record` into a parked buffer takes the slow
+ * path once and enlists the series, so flushes (one per event-time window change, for instance)
+ * visit only the series that staged something since the last one.
  */
 
 /** A series that can hold staged values. */
@@ -28,34 +30,47 @@ export const NOT_STAGED = new Float64Array(0);
 export const STAGE_ON_RECORD = new Float64Array(0);
 
 export class RecordStage {
-  /** Series holding a buffer: `flushAll` visits each (a few hundred cheap calls at most). */
-  private readonly holders = new Set<StagingSeries>();
+  /** Series that staged values since the last `flushAll` (each once). */
+  private pending: StagingSeries[] = [];
   private readonly free: Float64Array[] = [];
+  private held = 0;
   private readonly maxBuffers: number;
 
   constructor(maxBuffers = STAGE_BUFFERS) {
     this.maxBuffers = maxBuffers;
   }
 
-  /** A buffer of STAGE_VALUES values for `series`, or null when the budget is spent. */
-  claim(series: StagingSeries): Float64Array | null {
-    if (this.holders.size >= this.maxBuffers) return null;
-    this.holders.add(series);
+  /**
+   * A buffer of STAGE_VALUES values, or null when the budget is spent. The claiming series starts
+   * parked: its first `record` enlists it.
+   */
+  claim(): Float64Array | null {
+    if (this.held >= this.maxBuffers) return null;
+    this.held++;
     return this.free.pop() ?? new Float64Array(STAGE_VALUES);
   }
 
-  /** Takes back the buffer of `series`, whose values were applied (the series expired). */
-  release(series: StagingSeries, buffer: Float64Array): void {
-    if (this.holders.delete(series)) this.free.push(buffer);
+  /** Takes back a buffer whose values were applied (its series expired after a `flushAll`). */
+  release(buffer: Float64Array): void {
+    this.held--;
+    this.free.push(buffer);
   }
 
-  /** Applies every series' staged values. */
+  /** Remembers a series whose parked buffer received a value. */
+  enlist(series: StagingSeries): void {
+    this.pending.push(series);
+  }
+
+  /** Applies the staged values of every series that staged any since the last call, and parks them. */
   flushAll(): void {
-    for (const s of this.holders) s.flushStaged();
+    if (this.pending.length === 0) return;
+    const pending = this.pending;
+    this.pending = [];
+    for (const s of pending) s.flushStaged();
   }
 
   /** Buffers currently held by series. */
   get buffersInUse(): number {
-    return this.holders.size;
+    return this.held;
   }
 }
