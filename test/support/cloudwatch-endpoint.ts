@@ -177,6 +177,10 @@ export class CloudWatchEndpoint {
   readonly refused: RefusedRequest[] = [];
   /** Most requests seen in flight at once. */
   maxInFlight = 0;
+  /** Requests received and not answered yet. */
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
   latencyMs: number;
   private inFlight = 0;
   private failCount = 0;
@@ -217,6 +221,12 @@ export class CloudWatchEndpoint {
   failNext(n: number, kind: FailureKind = "throttling"): void {
     this.failCount = n;
     this.failKind = kind;
+  }
+
+  /** Forgets failures set up by failNext/failFor and not used yet (one test's leftovers). */
+  clearFailures(): void {
+    this.failCount = 0;
+    this.failUntilMs = 0;
   }
 
   /** Answer every request with a failure for the next `ms` (wall clock). */

@@ -281,6 +281,8 @@ export class CloudWatchExporter implements Exporter {
         slot.retrying = true;
         this.checkWaiters();
         await this.sleep(delay);
+        // backing off is over: until this attempt fails again, flush() waits for it like any send
+        slot.retrying = false;
         // A long outage can age datums past CloudWatch's 14-day limit; never send what it would refuse.
         const fresh = batch.items.filter((d) => isTimestampInRange(d.timestampMs, this.clock.now()));
         if (fresh.length < batch.items.length) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 import { createAggregator } from "../../../src/index.ts";
 import type { Aggregator } from "../../../src/core/api.ts";
@@ -18,6 +18,10 @@ before(async () => {
 });
 after(async () => {
   await endpoint.close();
+});
+afterEach(() => {
+  // a test that ends before using all the failures it set up must not fail the next one's requests
+  endpoint.clearFailures();
 });
 
 function config(overrides: Partial<CloudWatchExporterConfig> = {}): CloudWatchExporterConfig {
@@ -196,6 +200,30 @@ describe("CloudWatchExporter", () => {
       await exporter.flush();
       assert.equal(exporter.stats().dropped.rejected, 1);
       assert.equal(exporter.stats().failures, 1);
+      await exporter.shutdown();
+    });
+  });
+
+  describe("flush during retries", () => {
+    it("waits for a retry attempt in flight, so what was recorded meanwhile is sent when it resolves", async () => {
+      const { agg, exporter, first } = await setup({ percentiles: false, maxConcurrency: 1, retry: { initialIntervalMs: 50, maxIntervalMs: 50, maxElapsedTimeMs: 60_000 } });
+      const g = agg.gauge("flush_during_retry");
+      g.record(1);
+      endpoint.failNext(1, "server_error");
+      await exporter.flush(); // resolves while the sender backs off
+      endpoint.latencyMs = 300;
+      try {
+        const deadline = Date.now() + 5000;
+        while (endpoint.requestsInFlight === 0) {
+          assert.ok(Date.now() < deadline, "the retry attempt never started");
+          await new Promise((r) => setTimeout(r, 2));
+        }
+        g.record(2);
+        await exporter.flush();
+      } finally {
+        endpoint.latencyMs = 0;
+      }
+      assert.equal(received(first).filter((d) => d.MetricName === "flush_during_retry").length, 2);
       await exporter.shutdown();
     });
   });
