@@ -2,18 +2,17 @@
 // value; their top `12 + m` bits (exponent and `m` mantissa bits) cut the positive axis into
 // ranges of 2^-m of an octave. When no range holds two positive boundaries, a table from range to
 // "boundaries below the range's start" plus one compare with the next boundary gives the bucket:
-// a few integer ops and two loads, without a branch, whatever the number of boundaries.
+// a few integer ops and one 16-byte load, without a branch, whatever the number of boundaries.
 // Boundaries too dense or spread too wide for MAX_ENTRIES get no table (see `explicitIndex`).
 
 import { alloc } from "./heap";
 
 /** Fields of the table record (20 bytes, inside the layout record). */
-export const T_PTR: usize = 0; // u16 entries; 0 = no table
+export const T_PTR: usize = 0; // 16-byte entries [next boundary f64, boundaries below i64]; 0 = no table
 export const T_SHIFT: usize = 4; // 52 - mantissa bits kept
 export const T_KMIN: usize = 8; // range key of the first positive boundary
 export const T_LAST: usize = 12; // entries - 1
 export const T_NONPOS: usize = 16; // boundaries <= 0 (they precede the positive ones)
-export const T_NEXT: usize = 20; // f64 per range: the boundary at its entry (+Inf past the last)
 
 const MAX_ENTRIES: i64 = 4096;
 /** At most 20, so a key lies within the high word of a double (tableRun reads only that). */
@@ -51,16 +50,15 @@ export function buildBucketTable(bounds: usize, nb: i32, info: usize): void {
     const entries = rangeKey(lastBound, shift) - kMin + 1;
     if (entries > MAX_ENTRIES) return;
     if (!keysDistinct(bounds, nonPos, nb, shift)) continue;
-    const table = alloc(<usize>entries << 1);
-    const next = alloc(<usize>entries << 3);
+    const table = alloc(<usize>entries << 4);
     let below = nonPos;
     for (let e: i64 = 0; e < entries; e++) {
       const start = reinterpret<f64>((kMin + e) << shift);
       while (below < nb && load<f64>(bounds + (<usize>below << 3)) < start) below++;
-      store<u16>(table + (<usize>e << 1), <u16>below);
-      store<f64>(next + (<usize>e << 3), load<f64>(bounds + (<usize>below << 3)));
+      // the next boundary is the only one that can lie in the range (below <= nb - 1 here)
+      store<f64>(table + (<usize>e << 4), load<f64>(bounds + (<usize>below << 3)));
+      store<i64>(table + (<usize>e << 4), <i64>below, 8);
     }
-    store<u32>(info, <u32>next, T_NEXT);
     store<u32>(info, <u32>table, T_PTR);
     store<i32>(info, shift, T_SHIFT);
     store<i32>(info, <i32>kMin, T_KMIN);
@@ -75,12 +73,12 @@ export function buildBucketTable(bounds: usize, nb: i32, info: usize): void {
  * boundary (the only one that can lie in the range) is still below `v`. Values outside the
  * table's span clamp to its first or last entry, which is exact there too.
  */
-@inline export function tableIndex(bounds: usize, table: usize, shift: i32, kMin: i64, last: i64, v: f64): i32 {
+@inline export function tableIndex(table: usize, shift: i32, kMin: i64, last: i64, v: f64): i32 {
   let rel = rangeKey(v, shift) - kMin;
   rel = rel < 0 ? 0 : rel;
   rel = rel > last ? last : rel;
-  const t = <i32>load<u16>(table + (<usize>rel << 1));
-  return t + <i32>(load<f64>(bounds + (<usize>t << 3)) < v);
+  const entry = table + (<usize>rel << 4);
+  return <i32>load<i64>(entry, 8) + <i32>(load<f64>(entry) < v);
 }
 
 /** Bucket of `v <= 0`: how many of the `nonPos` non-positive boundaries lie strictly below it. */

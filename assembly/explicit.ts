@@ -41,5 +41,5 @@ export function explicitIndex(layout: usize, v: f64): i32 {
   const table = <usize>load<u32>(info, T_PTR);
   if (table == 0) return bucketIndex(bounds, load<i32>(layout, L_NB), load<i32>(layout, L_NB_PADDED), v);
   if (!(v > 0.0)) return nonPositiveIndex(bounds, load<i32>(info, T_NONPOS), v);
-  return tableIndex(bounds, table, load<i32>(info, T_SHIFT), <i64>load<i32>(info, T_KMIN), <i64>load<i32>(info, T_LAST), v);
+  return tableIndex(table, load<i32>(info, T_SHIFT), <i64>load<i32>(info, T_KMIN), <i64>load<i32>(info, T_LAST), v);
 }

@@ -7,7 +7,7 @@
 // then hands the one value that needs more to `observe`, and resumes. Keeping calls out of the
 // hot loop lets the engine keep the loop's state in registers instead of spilling it around them.
 
-import { T_KMIN, T_LAST, T_NEXT, T_NONPOS, T_PTR, T_SHIFT, nonPositiveIndex, tableIndex } from "./bucket-table";
+import { T_KMIN, T_LAST, T_NONPOS, T_PTR, T_SHIFT, nonPositiveIndex, tableIndex } from "./bucket-table";
 import { bucketIndex, explicitIndex } from "./explicit";
 import { carryOne, expAddZero, expInsert } from "./exponential";
 import {
@@ -191,7 +191,7 @@ function batchStats(slot: usize, ptr: usize, n: i32, isGauge: bool): void {
     hi = v > hi ? v : hi;
     if (hasBuckets) {
       const index = useTable
-        ? (v > 0.0 ? tableIndex(bounds, table, shift, kMin, last, v) : nonPositiveIndex(bounds, nonPos, v))
+        ? (v > 0.0 ? tableIndex(table, shift, kMin, last, v) : nonPositiveIndex(bounds, nonPos, v))
         : bucketIndex(bounds, nb, padded, v);
       const bucket = counts + (<usize>index << 3);
       store<f64>(bucket, load<f64>(bucket) + 1.0);
@@ -297,15 +297,16 @@ const BANK_BUCKETS: i32 = 1024;
 const BANKS: i32 = 4;
 const banks: usize = memory.data(BANK_BUCKETS * BANKS * 4, 16);
 
-/** Boundaries below the start of range `rel`. */
-@inline function tableAt(table: usize, rel: i32): i32 {
-  return <i32>load<u16>(table + (<usize>rel << 1));
-}
-
-/** Two bits: whether each lane of `v` is above the boundary at the entry of range `ra` (lane 0) or `rb` (lane 1). */
-@inline function nextBelow(next: usize, ra: i32, rb: i32, v: v128): i32 {
-  const b = v128.load64_lane(next + (<usize>rb << 3), v128.load64_zero(next + (<usize>ra << 3)), 1);
-  return i64x2.bitmask(f64x2.lt(b, v));
+/**
+ * The buckets of the two lanes of `v` whose ranges are `ra` and `rb`: each range's table entry
+ * holds [next boundary, boundaries below], so one shuffle pairs the boundaries for one compare
+ * and another the counts, and the compare's all-ones lanes (-1) step each count past its boundary.
+ */
+@inline function pairBuckets(table: usize, ra: i32, rb: i32, v: v128): v128 {
+  const a = v128.load(table + (<usize>ra << 4));
+  const b = v128.load(table + (<usize>rb << 4));
+  const above = f64x2.lt(i64x2.shuffle(a, b, 0, 2), v);
+  return i64x2.sub(i64x2.shuffle(a, b, 1, 3), above);
 }
 
 /** High word of the smallest double that is +Inf or NaN. */
@@ -319,8 +320,9 @@ const EXP_HIGH: i32 = 0x7ff00000;
 /**
  * Explicit buckets through the direct-lookup table and the statistic set, eight values per step.
  * Range keys come four at a time from the values' high words in one i32x4 (the table's shift is
- * >= 32); the compares with the next boundary run two per f64x2 and come back as a bit mask, so
- * the values never leave vector registers. Sum/min/max run in two f64x2 accumulators (the sum in
+ * >= 32); each value's table entry comes in one 16-byte load, and the compares with the next
+ * boundary run two per f64x2 and adjust the two bucket numbers in the same vector, so the values
+ * never leave vector registers. Sum/min/max run in two f64x2 accumulators (the sum in
  * four partial sums, then added: another summation order than one by one, within its rounding).
  * A step holding a value that is not a positive finite number with a nonzero high word (0,
  * negative, non-finite, the tiniest subnormals) takes the per-value path, as does the tail.
@@ -329,10 +331,8 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
   const buckets = load<i32>(layout, L_NB) + 1;
   const stride = <usize>buckets << 2;
   memory.fill(banks, 0, stride * BANKS);
-  const bounds = <usize>load<u32>(layout, L_BOUNDS);
   const info = layout + L_TABLE;
   const table = <usize>load<u32>(info, T_PTR);
-  const next = <usize>load<u32>(info, T_NEXT);
   const highShift = load<i32>(info, T_SHIFT) - 32;
   const kMin = i32x4.splat(load<i32>(info, T_KMIN));
   const last = i32x4.splat(load<i32>(info, T_LAST));
@@ -378,25 +378,18 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
         const r5 = i32x4.extract_lane(rel1, 1);
         const r6 = i32x4.extract_lane(rel1, 2);
         const r7 = i32x4.extract_lane(rel1, 3);
-        // bit k: value k lies above the one boundary that can share its range
-        const above = nextBelow(next, r0, r1, v0) | (nextBelow(next, r2, r3, v1) << 2) |
-          (nextBelow(next, r4, r5, v2) << 4) | (nextBelow(next, r6, r7, v3) << 6);
-        const t0 = tableAt(table, r0);
-        const t1 = tableAt(table, r1);
-        const t2 = tableAt(table, r2);
-        const t3 = tableAt(table, r3);
-        const t4 = tableAt(table, r4);
-        const t5 = tableAt(table, r5);
-        const t6 = tableAt(table, r6);
-        const t7 = tableAt(table, r7);
-        bump(banks, t0 + (above & 1));
-        bump(banks + stride, t1 + ((above >> 1) & 1));
-        bump(banks + stride * 2, t2 + ((above >> 2) & 1));
-        bump(banks + stride * 3, t3 + ((above >> 3) & 1));
-        bump(banks, t4 + ((above >> 4) & 1));
-        bump(banks + stride, t5 + ((above >> 5) & 1));
-        bump(banks + stride * 2, t6 + ((above >> 6) & 1));
-        bump(banks + stride * 3, t7 + (above >> 7));
+        const b01 = pairBuckets(table, r0, r1, v0);
+        const b23 = pairBuckets(table, r2, r3, v1);
+        const b45 = pairBuckets(table, r4, r5, v2);
+        const b67 = pairBuckets(table, r6, r7, v3);
+        bump(banks, <i32>i64x2.extract_lane(b01, 0));
+        bump(banks + stride, <i32>i64x2.extract_lane(b01, 1));
+        bump(banks + stride * 2, <i32>i64x2.extract_lane(b23, 0));
+        bump(banks + stride * 3, <i32>i64x2.extract_lane(b23, 1));
+        bump(banks, <i32>i64x2.extract_lane(b45, 0));
+        bump(banks + stride, <i32>i64x2.extract_lane(b45, 1));
+        bump(banks + stride * 2, <i32>i64x2.extract_lane(b67, 0));
+        bump(banks + stride * 3, <i32>i64x2.extract_lane(b67, 1));
         p += 64;
         continue;
       }
