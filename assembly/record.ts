@@ -317,17 +317,42 @@ const EXP_HIGH: i32 = 0x7ff00000;
   store<u32>(c, load<u32>(c) + 1);
 }
 
+/** Bits of 2^-1042, the smallest double whose high word is nonzero: the vector step's lower bound. */
+const MIN_STEP_BITS: u64 = 0x0000000100000000;
+
+/**
+ * Whether values whose sums, minima and maxima are these were all fit for the vector step: a NaN
+ * makes the sum NaN (positive values cannot sum to NaN), the minimum shows zeros, negatives and
+ * the tiniest subnormals, the maximum +Inf.
+ */
+function stepsValid(sum0: v128, sum1: v128, min0: v128, min1: v128, max0: v128, max1: v128): bool {
+  const sums = f64x2.add(sum0, sum1);
+  const lo = f64x2.pmin(min0, min1);
+  const hi = f64x2.pmax(max0, max1);
+  const total = f64x2.extract_lane(sums, 0) + f64x2.extract_lane(sums, 1);
+  const least = min(f64x2.extract_lane(lo, 0), f64x2.extract_lane(lo, 1));
+  const most = max(f64x2.extract_lane(hi, 0), f64x2.extract_lane(hi, 1));
+  return total == total && least >= reinterpret<f64>(MIN_STEP_BITS) && most < Infinity;
+}
+
 /**
  * Explicit buckets through the direct-lookup table and the statistic set, eight values per step.
  * Range keys come four at a time from the values' high words in one i32x4 (the table's shift is
  * >= 32); each value's table entry comes in one 16-byte load, and the compares with the next
  * boundary run two per f64x2 and adjust the two bucket numbers in the same vector, so the values
- * never leave vector registers. Sum/min/max run in two f64x2 accumulators (the sum in
- * four partial sums, then added: another summation order than one by one, within its rounding).
- * A step holding a value that is not a positive finite number with a nonzero high word (0,
- * negative, non-finite, the tiniest subnormals) takes the per-value path, as does the tail.
+ * never leave vector registers. Sum/min/max run in two f64x2 accumulators (the sum in four
+ * partial sums, then added: another summation order than one by one, within its rounding).
+ *
+ * The vector step is only right for positive finite values with a nonzero high word. `checked`
+ * (a literal at each call site) decides how that is ensured:
+ * - false: every step runs unchecked and the batch is validated afterwards from its own min, max
+ *   and sum (a NaN makes the sum NaN; min/max catch the rest). Table reads stay in bounds for any
+ *   input, so an invalid batch only leaves scratch counters behind: it returns false having
+ *   stored nothing, and the caller runs the checked version.
+ * - true: a step holding any other value (0, negative, non-finite, the tiniest subnormals) takes
+ *   the per-value path, as does the tail.
  */
-function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
+@inline function tableSteps(slot: usize, layout: usize, ptr: usize, n: i32, checked: bool): bool {
   const buckets = load<i32>(layout, L_NB) + 1;
   const stride = <usize>buckets << 2;
   memory.fill(banks, 0, stride * BANKS);
@@ -341,27 +366,27 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
   const zero = f64x2.splat(0.0);
   let sum0 = zero;
   let sum1 = zero;
-  let min0 = f64x2.splat(load<f64>(slot, S_MIN));
+  let min0 = f64x2.splat(Infinity);
   let min1 = min0;
-  let max0 = f64x2.splat(load<f64>(slot, S_MAX));
+  let max0 = f64x2.splat(-Infinity);
   let max1 = max0;
   let rejected = 0;
   const end = ptr + (<usize>n << 3);
+  const stepsEnd = ptr + ((<usize>n >> 3) << 6);
   let p = ptr;
   while (p < end) {
     // p need not be a multiple of eight values from ptr: special values advance it by one
-    if (p + 64 <= end) {
+    if (checked ? p + 64 <= end : p < stepsEnd) {
       const v0 = v128.load(p);
       const v1 = v128.load(p, 16);
       const v2 = v128.load(p, 32);
       const v3 = v128.load(p, 48);
       const high0 = i32x4.shuffle(v0, v1, 1, 3, 5, 7);
       const high1 = i32x4.shuffle(v2, v3, 1, 3, 5, 7);
-      const ok = v128.and(
+      if (!checked || i32x4.all_true(v128.and(
         v128.and(i32x4.gt_s(high0, zeroI), i32x4.lt_s(high0, expHigh)),
         v128.and(i32x4.gt_s(high1, zeroI), i32x4.lt_s(high1, expHigh)),
-      );
-      if (i32x4.all_true(ok)) {
+      ))) {
         sum0 = f64x2.add(f64x2.add(sum0, v0), v2);
         sum1 = f64x2.add(f64x2.add(sum1, v1), v3);
         min0 = f64x2.pmin(f64x2.pmin(min0, v0), v2);
@@ -370,18 +395,10 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
         max1 = f64x2.pmax(f64x2.pmax(max1, v1), v3);
         const rel0 = i32x4.min_s(i32x4.max_s(i32x4.sub(i32x4.shr_u(high0, highShift), kMin), zeroI), last);
         const rel1 = i32x4.min_s(i32x4.max_s(i32x4.sub(i32x4.shr_u(high1, highShift), kMin), zeroI), last);
-        const r0 = i32x4.extract_lane(rel0, 0);
-        const r1 = i32x4.extract_lane(rel0, 1);
-        const r2 = i32x4.extract_lane(rel0, 2);
-        const r3 = i32x4.extract_lane(rel0, 3);
-        const r4 = i32x4.extract_lane(rel1, 0);
-        const r5 = i32x4.extract_lane(rel1, 1);
-        const r6 = i32x4.extract_lane(rel1, 2);
-        const r7 = i32x4.extract_lane(rel1, 3);
-        const b01 = pairBuckets(table, r0, r1, v0);
-        const b23 = pairBuckets(table, r2, r3, v1);
-        const b45 = pairBuckets(table, r4, r5, v2);
-        const b67 = pairBuckets(table, r6, r7, v3);
+        const b01 = pairBuckets(table, i32x4.extract_lane(rel0, 0), i32x4.extract_lane(rel0, 1), v0);
+        const b23 = pairBuckets(table, i32x4.extract_lane(rel0, 2), i32x4.extract_lane(rel0, 3), v1);
+        const b45 = pairBuckets(table, i32x4.extract_lane(rel1, 0), i32x4.extract_lane(rel1, 1), v2);
+        const b67 = pairBuckets(table, i32x4.extract_lane(rel1, 2), i32x4.extract_lane(rel1, 3), v3);
         bump(banks, <i32>i64x2.extract_lane(b01, 0));
         bump(banks + stride, <i32>i64x2.extract_lane(b01, 1));
         bump(banks + stride * 2, <i32>i64x2.extract_lane(b23, 0));
@@ -391,10 +408,11 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
         bump(banks + stride * 2, <i32>i64x2.extract_lane(b67, 0));
         bump(banks + stride * 3, <i32>i64x2.extract_lane(b67, 1));
         p += 64;
+        if (!checked && p == stepsEnd && !stepsValid(sum0, sum1, min0, min1, max0, max1)) return false;
         continue;
       }
     }
-    // one value of a group with a special value, or of the tail
+    // one value of a step with a special value, or of the tail
     let x = load<f64>(p);
     p += 8;
     if (isNonFinite(x)) {
@@ -421,9 +439,22 @@ function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
   const hi = f64x2.pmax(max0, max1);
   store<f64>(slot, load<f64>(slot, S_COUNT) + <f64>(n - rejected), S_COUNT);
   store<f64>(slot, load<f64>(slot, S_SUM) + (f64x2.extract_lane(sums, 0) + f64x2.extract_lane(sums, 1)), S_SUM);
-  store<f64>(slot, min(f64x2.extract_lane(lo, 0), f64x2.extract_lane(lo, 1)), S_MIN);
-  store<f64>(slot, max(f64x2.extract_lane(hi, 0), f64x2.extract_lane(hi, 1)), S_MAX);
+  store<f64>(slot, min(load<f64>(slot, S_MIN), min(f64x2.extract_lane(lo, 0), f64x2.extract_lane(lo, 1))), S_MIN);
+  store<f64>(slot, max(load<f64>(slot, S_MAX), max(f64x2.extract_lane(hi, 0), f64x2.extract_lane(hi, 1))), S_MAX);
   store<f64>(slot, load<f64>(slot, S_REJECTED) + <f64>rejected, S_REJECTED);
+  return true;
+}
+
+function tableRunUnchecked(slot: usize, layout: usize, ptr: usize, n: i32): bool {
+  return tableSteps(slot, layout, ptr, n, false);
+}
+function tableRunChecked(slot: usize, layout: usize, ptr: usize, n: i32): void {
+  tableSteps(slot, layout, ptr, n, true);
+}
+
+/** A batch through the table: unchecked steps, or, when the batch holds values they cannot take, checked ones. */
+function tableRun(slot: usize, layout: usize, ptr: usize, n: i32): void {
+  if (!tableRunUnchecked(slot, layout, ptr, n)) tableRunChecked(slot, layout, ptr, n);
 }
 
 /** `n` f64 values at `ptr` into slot `id`. Returns 1 (recording nothing) when `id` is not live. */

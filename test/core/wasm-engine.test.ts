@@ -367,6 +367,32 @@ describe("WasmEngine", () => {
       );
     });
 
+    it("handles one special value alone in an otherwise positive batch, wherever it sits", async () => {
+      // The table kernel runs whole steps unchecked and validates the batch afterwards: each kind
+      // of value it cannot take must be caught on its own, not only next to others.
+      const boundaries = Array.from(LAYOUT_16);
+      const rng = seededRandom(11);
+      const base = Array.from({ length: 67 }, () => 0.001 + rng() * 60);
+      for (const special of [Number.NaN, Infinity, -Infinity, 0, -0, -2.5, 1e-320, Number.MIN_VALUE]) {
+        for (const at of [0, 7, 8, 33, 63, 64, 66]) {
+          const values = base.slice();
+          values[at] = special;
+          const { engine, slot } = await histogramSlot(boundaries);
+          engine.recordBatch(slot, Float64Array.from(values));
+          const finite = values.filter(Number.isFinite).map((v) => v + 0);
+          const expected = new Array<number>(boundaries.length + 1).fill(0);
+          for (const v of finite) expected[firstBucket(boundaries, v)]++;
+          const snap = engine.snapshot(slot, false);
+          const where = `${special} at ${at}`;
+          assert.deepEqual(Array.from(snap.bucketCounts ?? []), expected, where);
+          assert.equal(snap.rejected, values.length - finite.length, where);
+          assert.equal(snap.stats.min, Math.min(...finite), where);
+          assert.equal(snap.stats.max, Math.max(...finite), where);
+          assert.ok(Math.abs(snap.stats.sum - finite.reduce((a, v) => a + v, 0)) < 1e-9, where);
+        }
+      }
+    });
+
     it("records only values[start..end) and copes with batches longer than the transfer area", async () => {
       const { engine, slot } = await histogramSlot(Array.from(LAYOUT_16), 160);
       const values = Float64Array.from({ length: 10_000 }, (_, i) => (i % 100) / 10);
