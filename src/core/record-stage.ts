@@ -34,18 +34,13 @@ export class RecordStage {
   private pending: StagingSeries[] = [];
   private readonly free: Float64Array[] = [];
   private held = 0;
-  private readonly maxBuffers: number;
-
-  constructor(maxBuffers = STAGE_BUFFERS) {
-    this.maxBuffers = maxBuffers;
-  }
 
   /**
    * A buffer of STAGE_VALUES values, or null when the budget is spent. The claiming series starts
    * parked: its first `record` enlists it.
    */
   claim(): Float64Array | null {
-    if (this.held >= this.maxBuffers) return null;
+    if (this.held >= STAGE_BUFFERS) return null;
     this.held++;
     return this.free.pop() ?? new Float64Array(STAGE_VALUES);
   }
@@ -67,10 +62,5 @@ export class RecordStage {
     const pending = this.pending;
     this.pending = [];
     for (const s of pending) s.flushStaged();
-  }
-
-  /** Buffers currently held by series. */
-  get buffersInUse(): number {
-    return this.held;
   }
 }

@@ -252,9 +252,7 @@ export class Series implements BoundSeries, StagingSeries {
         }
       }
     }
-    if (this.isOverflow) this.shape.owner.countOverflow(end - start);
-    this.touched = true;
-    this.shape.engine.recordBatch(this.target(), values, start, end);
+    this.sendBatch(values, start, end);
   }
 
   /** A batch with negative increments: record the valid runs, refuse the rest. */
@@ -262,15 +260,18 @@ export class Series implements BoundSeries, StagingSeries {
     let runStart = start;
     for (let i = start; i <= end; i++) {
       if (i === end || values[i] < 0) {
-        if (i > runStart) {
-          if (this.isOverflow) this.shape.owner.countOverflow(i - runStart);
-          this.touched = true;
-          this.shape.engine.recordBatch(this.target(), values, runStart, i);
-        }
+        if (i > runStart) this.sendBatch(values, runStart, i);
         if (i < end) this.shape.owner.rejectValues(1);
         runStart = i + 1;
       }
     }
+  }
+
+  /** `values[start..end)` (accepted as they are) into the engine. */
+  private sendBatch(values: Float64Array, start: number, end: number): void {
+    if (this.isOverflow) this.shape.owner.countOverflow(end - start);
+    this.touched = true;
+    this.shape.engine.recordBatch(this.target(), values, start, end);
   }
 
   mergeExplicit(input: ExplicitHistogramInput): void {
