@@ -143,16 +143,8 @@ export const NEEDS_EXACT: i32 = i32.MIN_VALUE;
   }
   if (mantissa == 0) return (exponent << scale) - 1; // exact power of two, incl. MIN_VALUE
   if (scale <= CELL_SCALES) {
-    // at most one boundary per cell: compare the mantissa with it
-    const cell = CELL_TABLES + (<usize>(((scale - 1) << TABLE_BITS) + <i32>(mantissa >> (52 - TABLE_BITS))) * CELL_BYTES);
-    if (load<i32>(cell, 4) == 0) {
-      const m = reinterpret<f64>(mantissa | ONE_BITS);
-      const boundary = load<f64>(cell, 8);
-      if (Math.abs(m - boundary) > load<f64>(cell, 16)) {
-        return (exponent << scale) + load<i32>(cell) + <i32>(m >= boundary);
-      }
-      return NEEDS_EXACT;
-    }
+    const index = cellIndex(cellTableAt(scale), bits, scale);
+    if (index != SLOW_CELL) return index;
   }
   const w = log2Mantissa(mantissa) * unit; // in [0, 2^scale), give or take 2^-41
   const rounded = w + ROUNDER;
@@ -195,21 +187,31 @@ export function mapNeedsExactPath(value: f64, scale: i32): bool {
   return mapToIndexFast(value, scale) == NEEDS_EXACT;
 }
 
-/** Base of the cell table of `scale` when it has one (1..CELL_SCALES), else 0; for kernels that hoist it. */
-@inline export function cellTableFor(scale: i32): usize {
-  return scale >= 1 && scale <= CELL_SCALES ? CELL_TABLES + <usize>((scale - 1) << TABLE_BITS) * CELL_BYTES : 0;
+/** Base of the cell table of `scale`, 1..CELL_SCALES. */
+@inline function cellTableAt(scale: i32): usize {
+  return CELL_TABLES + <usize>((scale - 1) << TABLE_BITS) * CELL_BYTES;
 }
 
+/** Base of the cell table of `scale` when it has one (1..CELL_SCALES), else 0; for kernels that hoist it. */
+@inline export function cellTableFor(scale: i32): usize {
+  return scale >= 1 && scale <= CELL_SCALES ? cellTableAt(scale) : 0;
+}
+
+/** Returned by `cellIndex` for a cell with a boundary next to one of its ends (below every real index). */
+const SLOW_CELL: i32 = i32.MIN_VALUE + 1;
+
 /**
- * `mapToIndexFast` for the bits of a positive normal value at a scale with a cell table (`cells`
- * from `cellTableFor`), or NEEDS_EXACT whenever it would take another path (cells with a boundary
- * at an end, powers of two among them, and values next to a boundary).
+ * Index of a positive normal value (its `bits`) at a scale with a cell table (`cells` from
+ * `cellTableFor`): at most one boundary per cell, so the mantissa is compared with it. NEEDS_EXACT
+ * next to the boundary; SLOW_CELL when the cell must take the polynomial path (cells with a
+ * boundary at an end, among them cell 0, where exact powers of two fall).
  */
 @inline export function cellIndex(cells: usize, bits: u64, scale: i32): i32 {
   const mantissa = bits & MANTISSA_MASK;
   const cell = cells + <usize>(mantissa >> (52 - TABLE_BITS)) * CELL_BYTES;
+  if (load<i32>(cell, 4) != 0) return SLOW_CELL;
   const m = reinterpret<f64>(mantissa | ONE_BITS);
   const boundary = load<f64>(cell, 8);
-  if (load<i32>(cell, 4) != 0 || Math.abs(m - boundary) <= load<f64>(cell, 16)) return NEEDS_EXACT;
+  if (Math.abs(m - boundary) <= load<f64>(cell, 16)) return NEEDS_EXACT;
   return ((<i32>(bits >> 52) - 1023) << scale) + load<i32>(cell) + <i32>(m >= boundary);
 }

@@ -250,7 +250,7 @@ function expCellRun(slot: usize, layout: usize, ptr: usize, from: i32, n: i32, s
     const bits = load<u64>(ptr + (<usize>i << 3));
     if (bits - MIN_NORMAL_BITS >= POSITIVE_NORMAL_SPAN) break;
     const index = cellIndex(cells, bits, scale);
-    // NEEDS_EXACT is below every first index; an empty range has first > last
+    // NEEDS_EXACT and SLOW_CELL are below every first index; an empty range has first > last
     if (index < first || index > last) break;
     const counter = counts + (<usize>(index - base) << 1);
     const c = <u32>load<u16>(counter) + 1;
