@@ -1,3 +1,6 @@
+import assert from "node:assert/strict";
+import type { ExponentialHistogramState } from "../../src/core/types.ts";
+
 /**
  * Whether an OpenTelemetry SDK exponential histogram point is a usable reference.
  *
@@ -16,4 +19,17 @@ export function sdkStateValid(
   if (!all.every((c) => typeof c === "number" && Number.isFinite(c))) return false;
   if (point.positive.bucketCounts.length > maxSize || point.negative.bucketCounts.length > maxSize) return false;
   return all.reduce((a, c) => a + c, point.zeroCount) === point.count;
+}
+
+/**
+ * What the engines do where the SDK corrupted its state (docs/aggregation-semantics.md): downscale
+ * once more instead, so a scale no finer than the SDK's, ranges within maxSize, and every one of
+ * the `recorded` values counted once.
+ */
+export function assertDownscaledInstead(state: ExponentialHistogramState | null, sdkScale: number, maxSize: number, recorded: number): void {
+  assert.ok(state !== null, "no exponential state");
+  assert.ok(state.scale <= sdkScale, `scale ${state.scale} should not exceed the SDK's ${sdkScale}`);
+  assert.ok(state.positive.counts.length <= maxSize && state.negative.counts.length <= maxSize);
+  const total = [...state.positive.counts, ...state.negative.counts].reduce((a, c) => a + c, state.zeroCount);
+  assert.equal(total, recorded);
 }
