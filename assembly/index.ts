@@ -7,7 +7,7 @@ export { recordBatch, recordScattered } from "./record";
 export { mergeExplicit, mergeExplicitStaged, mergeExponential, mergeSlot, mergeStatistics } from "./merge";
 export { snapshot, snapshotBytes } from "./snapshot";
 export {
-  mergeStagePtr, mergeStageWords, scratch, stageCapacity, stageSlotsPtr, stageValuesPtr, transferCapacity, transferSlotsPtr, transferValuesPtr,
+  allocStageBlock, mergeStagePtr, mergeStageWords, scratch, stageCapacity, stageSlotsPtr, stageValuesPtr, transferCapacity, transferSlotsPtr, transferValuesPtr,
 } from "./io";
 export { fdlibmLog } from "./fdlibm-log";
 export { mapNeedsExactPath, mapToIndexExport as mapToIndex, otelMapToIndex } from "./mapping";

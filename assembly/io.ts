@@ -27,6 +27,14 @@ export function transferValuesPtr(): usize { return transferValues; }
 export function mergeStageWords(): i32 { return MERGE_STAGE_WORDS; }
 export function mergeStagePtr(): usize { return mergeStage; }
 
+/**
+ * A block of `bytes` bytes the JavaScript side stages single records into (it writes values there
+ * through a view and records them in place with `recordBatch`); the engine keeps it for its life.
+ */
+export function allocStageBlock(bytes: usize): usize {
+  return alloc(bytes);
+}
+
 /** A scratch block of at least `bytes` bytes (contents undefined); valid until the next call. */
 export function scratch(bytes: usize): usize {
   if (bytes > scratchSize) {

@@ -66,7 +66,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   private openWindowStart: number;
   private readonly eventClock: EventClock = { lateWindow: 0 };
   /** Single records on bound series, staged per series; applied before every read. */
-  private readonly stage = new RecordStage();
+  private readonly stage: RecordStage;
   private rejected = 0;
   private refusedInputPoints = 0;
   /** Optional hook for refused pre-aggregated inputs (the daemon logs them). */
@@ -74,6 +74,7 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
 
   constructor(engine: AggregationEngine, options: AggregatorOptions = {}) {
     this.core = engine;
+    this.stage = new RecordStage(engine);
     this.engine = engine.name;
     this.resource = options.resource ?? emptyResource();
     this.scope = { name: options.scope?.name ?? "statset", version: options.scope?.version };

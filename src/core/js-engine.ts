@@ -16,6 +16,7 @@ import {
   type ExponentialHistogramInput,
   type HistogramLayout,
   type SlotSnapshot,
+  type StageBuffer,
   type StatisticSet,
 } from "./types.ts";
 
@@ -133,6 +134,14 @@ class JsEngine implements AggregationEngine {
 
   recordScattered(slots: Int32Array, values: Float64Array, n: number): void {
     for (let i = 0; i < n; i++) this.record(slots[i], values[i]);
+  }
+
+  createStageBuffer(length: number): StageBuffer {
+    return { values: new Float64Array(length), owner: null };
+  }
+
+  recordStaged(slot: number, buffer: StageBuffer, start: number, end: number): void {
+    this.recordBatch(slot, buffer.values, start, end);
   }
 
   mergeExplicit(slot: number, input: ExplicitHistogramInput): void {

@@ -1,9 +1,10 @@
 /**
- * Per-series staging of single `record(v)` calls on bound series: values wait in a small
- * JavaScript buffer owned by the series and reach the engine as one `recordBatch` when the buffer
- * fills or when the store next needs its state (reads, expiry, an event-time window change,
- * statistics). A staged record is then a store into a typed array, and the engine's batch kernel
- * does the bucketing, which is several times cheaper than one boundary crossing per value.
+ * Per-series staging of single `record(v)` calls on bound series: values wait in a small buffer
+ * held by the series and reach the engine as one batch when the buffer fills or when the store
+ * next needs its state (reads, expiry, an event-time window change, statistics). A staged record
+ * is then a store into a typed array, and the engine's batch kernel does the bucketing, which is
+ * several times cheaper than one boundary crossing per value. The engine places the buffers
+ * (`createStageBuffer`): the WASM engine's are blocks of its linear memory, recorded in place.
  *
  * Buffers are handed out lazily (on the first `record` of a bound series) from a store-wide
  * budget, so memory stays bounded however many series are bound; series beyond the budget record
@@ -13,8 +14,10 @@
  * visit only the series that staged something since the last one.
  */
 
+import type { AggregationEngine, StageBuffer, StageOwner } from "./types.ts";
+
 /** A series that can hold staged values. */
-export interface StagingSeries {
+export interface StagingSeries extends StageOwner {
   /** Applies the staged values (in order) and empties the buffer. */
   flushStaged(): void;
 }
@@ -30,24 +33,32 @@ export const NOT_STAGED = new Float64Array(0);
 export const STAGE_ON_RECORD = new Float64Array(0);
 
 export class RecordStage {
+  private readonly engine: AggregationEngine;
   /** Series that staged values since the last `flushAll` (each once). */
   private pending: StagingSeries[] = [];
-  private readonly free: Float64Array[] = [];
+  private readonly free: StageBuffer[] = [];
   private held = 0;
 
+  constructor(engine: AggregationEngine) {
+    this.engine = engine;
+  }
+
   /**
-   * A buffer of STAGE_VALUES values, or null when the budget is spent. The claiming series starts
-   * parked: its first `record` enlists it.
+   * A buffer of STAGE_VALUES values owned by `series`, or null when the budget is spent. The
+   * claiming series starts parked: its first `record` enlists it.
    */
-  claim(): Float64Array | null {
+  claim(series: StagingSeries): StageBuffer | null {
     if (this.held >= STAGE_BUFFERS) return null;
     this.held++;
-    return this.free.pop() ?? new Float64Array(STAGE_VALUES);
+    const buffer = this.free.pop() ?? this.engine.createStageBuffer(STAGE_VALUES);
+    buffer.owner = series;
+    return buffer;
   }
 
   /** Takes back a buffer whose values were applied (its series expired after a `flushAll`). */
-  release(buffer: Float64Array): void {
+  release(buffer: StageBuffer): void {
     this.held--;
+    buffer.owner = null;
     this.free.push(buffer);
   }
 

@@ -10,6 +10,7 @@ import type {
   ExplicitHistogramInput,
   ExponentialHistogramInput,
   SlotKind,
+  StageBuffer,
   StatisticSet,
 } from "./types.ts";
 
@@ -85,7 +86,9 @@ export class Series implements BoundSeries, StagingSeries {
   late: Map<number, number> | null = null;
   /** Drained late data per delta reader and window, until that reader reads it. */
   lateForReaders: LateEntry[] | null = null;
-  /** Staging buffer of `record(v)` (see record-stage.ts), or one of the shared empty states. */
+  /** The store's staging buffer this series holds (see record-stage.ts), if any. */
+  private stageBuffer: StageBuffer | null = null;
+  /** `stageBuffer.values` (the engine re-points it), or one of the shared empty states. */
   private staged: Float64Array = NOT_STAGED;
   /** Values in `staged`. */
   private stagedCount = 0;
@@ -187,16 +190,19 @@ export class Series implements BoundSeries, StagingSeries {
    * (record directly).
    */
   private recordUnstaged(value: number): void {
-    if (this.staged === STAGE_ON_RECORD) this.staged = this.shape.stage.claim() ?? NOT_STAGED;
-    const staged = this.staged;
-    if (staged.length !== 0) {
+    if (this.staged === STAGE_ON_RECORD) {
+      this.stageBuffer = this.shape.stage.claim(this);
+      this.staged = this.stageBuffer?.values ?? NOT_STAGED;
+    }
+    if (this.stageBuffer !== null) {
       if (this.stagedCapacity === 0) {
-        this.stagedCapacity = staged.length;
+        this.stagedCapacity = this.staged.length;
         this.shape.stage.enlist(this);
       } else {
         this.applyStaged();
       }
-      staged[this.stagedCount] = value;
+      // read `staged` after applying: an allocation in there may have re-pointed it (restage)
+      this.staged[this.stagedCount] = value;
       this.stagedCount++;
       return;
     }
@@ -210,6 +216,10 @@ export class Series implements BoundSeries, StagingSeries {
     shape.engine.record(shape.clock.lateWindow === 0 && this.slot >= 0 ? this.slot : this.target(), value);
   }
 
+  restage(values: Float64Array): void {
+    this.staged = values;
+  }
+
   /**
    * Applies the staged values and parks the buffer (the store calls this before it reads or
    * changes the window): the next `record` takes the slow path once and enlists the series again,
@@ -221,18 +231,34 @@ export class Series implements BoundSeries, StagingSeries {
   }
 
   private applyStaged(): void {
-    const n = this.stagedCount;
+    let n = this.stagedCount;
     if (n === 0) return;
     this.stagedCount = 0;
-    this.applyBatch(this.staged, 0, n);
+    if (this.shape.refuseNegative) n = this.dropNegativeStaged(n);
+    // the slot first: allocating it may move the buffer, which the engine then reads where it is
+    if (n !== 0) this.shape.engine.recordStaged(this.batchTarget(n), this.stageBuffer as StageBuffer, 0, n);
+  }
+
+  /** Refuses the negative increments among the first `n` staged values, keeping the others in order; returns how many are kept. */
+  private dropNegativeStaged(n: number): number {
+    const values = this.staged;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v < 0) continue;
+      values[kept++] = v;
+    }
+    if (kept < n) this.shape.owner.rejectValues(n - kept);
+    return kept;
   }
 
   /** Gives the staging buffer back to the store (the series expired); a later record claims again. */
   releaseStage(): void {
-    const staged = this.staged;
-    if (staged.length === 0) return;
+    const buffer = this.stageBuffer;
+    if (buffer === null) return;
     this.applyStaged();
-    this.shape.stage.release(staged);
+    this.shape.stage.release(buffer);
+    this.stageBuffer = null;
     this.staged = STAGE_ON_RECORD;
     this.stagedCapacity = 0;
   }
@@ -269,9 +295,14 @@ export class Series implements BoundSeries, StagingSeries {
 
   /** `values[start..end)` (accepted as they are) into the engine. */
   private sendBatch(values: Float64Array, start: number, end: number): void {
-    if (this.isOverflow) this.shape.owner.countOverflow(end - start);
+    this.shape.engine.recordBatch(this.batchTarget(end - start), values, start, end);
+  }
+
+  /** The slot a batch of `n` accepted values goes to; counts them if this is the overflow series. */
+  private batchTarget(n: number): number {
+    if (this.isOverflow) this.shape.owner.countOverflow(n);
     this.touched = true;
-    this.shape.engine.recordBatch(this.target(), values, start, end);
+    return this.target();
   }
 
   mergeExplicit(input: ExplicitHistogramInput): void {

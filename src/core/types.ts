@@ -94,6 +94,23 @@ export interface ExponentialHistogramInput extends ExponentialHistogramState {
   readonly max: number;
 }
 
+/** Whoever writes into a stage buffer's `values` (a series). */
+export interface StageOwner {
+  /** The engine re-created the buffer's view: write through `values` from now on. */
+  restage(values: Float64Array): void;
+}
+
+/**
+ * A buffer single `record(v)` calls are staged in (see record-stage.ts), placed by the engine
+ * where its batch kernel reads values in place. The WASM engine's buffers are views of linear
+ * memory, which growing detaches: the engine then re-creates `values` and tells `owner` at once,
+ * inside the call that grew it.
+ */
+export interface StageBuffer {
+  values: Float64Array;
+  owner: StageOwner | null;
+}
+
 /**
  * One aggregation engine. Slots are small integers; a slot's kind and layout are fixed at
  * allocation. Value semantics shared by both engines:
@@ -115,6 +132,10 @@ export interface AggregationEngine {
   record(slot: number, value: number): void;
   /** Many values into one slot: `values[start..end)`. */
   recordBatch(slot: number, values: Float64Array, start?: number, end?: number): void;
+  /** A staging buffer of `length` values; it lives as long as the engine (the store reuses it). */
+  createStageBuffer(length: number): StageBuffer;
+  /** `buffer.values[start..end)` into one slot, as `recordBatch` (only buffers of this engine). */
+  recordStaged(slot: number, buffer: StageBuffer, start: number, end: number): void;
   /** Columnar batch: `values[i]` into `slots[i]` for i < n. */
   recordScattered(slots: Int32Array, values: Float64Array, n: number): void;
   /** Adds a pre-aggregated explicit histogram (re-bucketing when boundaries differ). */

@@ -11,7 +11,10 @@
  *   merges that share them) applied by one call when the stage fills or before any other
  *   operation, so ingesting pre-aggregated histograms costs no boundary crossing per point. A slot
  *   liveness bitmap on this side keeps its "not allocated" error synchronous.
- * - Linear memory grows inside calls; views are re-created after every call that may allocate.
+ * - Stage buffers (`createStageBuffer`) are blocks of linear memory that series write single
+ *   records into through views; `recordStaged` runs the batch kernel on them in place.
+ * - Linear memory grows inside calls; views, stage buffers' included, are re-created after every
+ *   call that may allocate.
  */
 import { loadStatsetWasm, type LoadOptions, type StatsetExports, type WasmMemory } from "./wasm-loader.ts";
 import {
@@ -23,6 +26,8 @@ import {
   type ExponentialHistogramInput,
   type HistogramLayout,
   type SlotSnapshot,
+  type StageBuffer,
+  type StageOwner,
   type StatisticSet,
 } from "./types.ts";
 
@@ -34,6 +39,20 @@ const SNAP = {
   count: 0, sum: 1, min: 2, max: 3, rejected: 4, last: 5, kind: 6, bucketWords: 7, expSize: 8,
   scale: 9, zeroCount: 10, posOffset: 11, posLen: 12, negOffset: 13, negLen: 14, data: 16,
 } as const;
+
+/** A stage buffer with the address of its block. */
+class WasmStageBuffer implements StageBuffer {
+  values: Float64Array;
+  owner: StageOwner | null = null;
+  readonly ptr: number;
+  readonly length: number;
+
+  constructor(values: Float64Array, ptr: number) {
+    this.values = values;
+    this.ptr = ptr;
+    this.length = values.length;
+  }
+}
 
 class WasmEngine implements AggregationEngine {
   readonly name = "wasm" as const;
@@ -62,6 +81,8 @@ class WasmEngine implements AggregationEngine {
   private stagedFrozenBounds: ArrayLike<number> | null = null;
   /** 1 per allocated slot id, mirroring the core's slot table. */
   private live = new Uint8Array(1024);
+  /** Stage buffers handed out, whose views follow the memory. */
+  private readonly stageBuffers: WasmStageBuffer[] = [];
 
   constructor(core: StatsetExports, memory: WasmMemory) {
     this.core = core;
@@ -92,6 +113,10 @@ class WasmEngine implements AggregationEngine {
     this.stageSlots = new Int32Array(buffer, this.stageSlotsPtr, this.stageCapacity);
     this.stageValues = new Float64Array(buffer, this.stageValuesPtr, this.stageCapacity);
     this.mergeStage = new Float64Array(buffer, this.mergeStagePtr, this.mergeStageCapacity);
+    for (const b of this.stageBuffers) {
+      b.values = new Float64Array(buffer, b.ptr, b.length);
+      b.owner?.restage(b.values);
+    }
   }
 
   /** Applies staged `record` and `mergeExplicit` calls; every other operation calls this first. */
@@ -188,6 +213,25 @@ class WasmEngine implements AggregationEngine {
       this.sync();
       if (status !== 0) throw notLive("recordBatch", slot);
     }
+  }
+
+  createStageBuffer(length: number): StageBuffer {
+    const ptr = this.core.allocStageBlock(length * 8) >>> 0;
+    this.sync();
+    const buffer = new WasmStageBuffer(new Float64Array(this.buffer, ptr, length), ptr);
+    this.stageBuffers.push(buffer);
+    return buffer;
+  }
+
+  recordStaged(slot: number, buffer: StageBuffer, start: number, end: number): void {
+    this.flush();
+    const b = buffer as WasmStageBuffer;
+    start = Math.max(0, start);
+    const n = Math.min(end, b.length) - start;
+    if (n <= 0) return;
+    const status = this.core.recordBatch(slot, b.ptr + start * 8, n);
+    this.sync();
+    if (status !== 0) throw notLive("recordStaged", slot);
   }
 
   recordScattered(slots: Int32Array, values: Float64Array, n: number): void {

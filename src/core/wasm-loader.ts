@@ -52,6 +52,8 @@ export interface StatsetExports {
   snapshotBytes(slot: number): number;
   /** A scratch block of at least `bytes`, valid until the next call to `scratch`. */
   scratch(bytes: number): number;
+  /** A block of `bytes` for a staging buffer of single records (never returned). */
+  allocStageBlock(bytes: number): number;
   stageCapacity(): number;
   stageSlotsPtr(): number;
   stageValuesPtr(): number;
@@ -146,6 +148,7 @@ function typedExports(raw: RawExports): StatsetExports {
     snapshot: f("snapshot"),
     snapshotBytes: f("snapshotBytes"),
     scratch: f("scratch"),
+    allocStageBlock: f("allocStageBlock"),
     stageCapacity: f("stageCapacity"),
     stageSlotsPtr: f("stageSlotsPtr"),
     stageValuesPtr: f("stageValuesPtr"),

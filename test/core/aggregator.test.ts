@@ -429,6 +429,50 @@ for (const engine of ENGINES) {
         assert.ok(points.every((p) => p.value === 6));
       });
 
+      it("keeps every staged value while new series grow the engine's memory between records", async () => {
+        const agg = await make();
+        const bound = agg.histogram("h", { boundaries: [1, 2] }).bind({ k: "a" });
+        const others = agg.histogram("others", { boundaries: exponentialBuckets(1, 2, 16), exponential: { maxSize: 160 }, cardinalityLimit: 10_000 });
+        const before = agg.stats().engineBytes;
+        const n = 3 * STAGE_VALUES + 100;
+        for (let i = 0; i < n; i++) {
+          bound.record(i % 3);
+          others.record(1, { i });
+          others.record(2, { i, twin: true });
+        }
+        if (engine === "wasm") assert.ok(agg.stats().engineBytes >= before + 2 * 1048576, `engine memory ${before} -> ${agg.stats().engineBytes}`);
+        const p = (metric(agg.collect(), "h") as HistogramMetricData).dataPoints[0].value;
+        const values = Array.from({ length: n }, (_, i) => i % 3);
+        const twos = values.filter((v) => v === 2).length;
+        assert.deepEqual([p.count, p.sum, p.buckets.counts], [n, values.reduce((a, v) => a + v, 0), [n - twos, twos, 0]]);
+      });
+
+      it("keeps every staged value when a full buffer's late-window slot is allocated as the memory grows", async () => {
+        // Each closed window takes a fresh slot when its first full buffer is applied, so over a
+        // few thousand windows the memory grows inside that apply, under the staged values.
+        const clock = clockAt(1_700_000_000_000);
+        const agg = await make({ now: clock.now, windowMs: 1000 });
+        const delta = agg.createReader("delta");
+        const bound = agg.histogram("h", { boundaries: exponentialBuckets(0.1, 2, 16), exponential: { maxSize: 160 } }).bind({ k: "a" });
+        const before = agg.stats().engineBytes;
+        const windows = 2500;
+        const open = clock.now() - (clock.now() % 1000);
+        for (let k = 1; k <= windows; k++) {
+          agg.setEventTime(open - k * 1000);
+          for (let i = 0; i <= STAGE_VALUES; i++) bound.record(k + i / 1000);
+        }
+        agg.setEventTime(clock.now());
+        if (engine === "wasm") assert.ok(agg.stats().engineBytes > before, `engine memory ${before} -> ${agg.stats().engineBytes}`);
+        const read = delta.read();
+        assert.equal(read.length, windows);
+        const wrong = read.filter((r) => {
+          const k = (open - (r.windowStartMs ?? open)) / 1000;
+          const { count, min, max } = r.state.stats;
+          return count !== STAGE_VALUES + 1 || min !== k || max !== k + STAGE_VALUES / 1000;
+        });
+        assert.deepEqual(wrong.map((r) => [r.windowStartMs, r.state.stats]), []);
+      });
+
       it("keeps a gauge's last value in call order across bound and unbound records", async () => {
         const agg = await make();
         const g = agg.gauge("g");

@@ -291,6 +291,48 @@ describe("WasmEngine", () => {
     });
   });
 
+  describe("stage buffers", () => {
+    it("records a stage buffer's values in place, any sub-range of it", async () => {
+      const engine = await createWasmEngine();
+      const slot = engine.allocSlot(SlotKind.Histogram, engine.createLayout({ boundaries: Float64Array.of(1, 10), exponentialMaxSize: 0 }));
+      const buffer = engine.createStageBuffer(64);
+      buffer.values.set(Array.from({ length: 64 }, (_, i) => i));
+      engine.recordStaged(slot, buffer, 0, 10);
+      engine.recordStaged(slot, buffer, 60, 100); // clamped to the buffer
+      const snap = engine.snapshot(slot, false);
+      assert.deepEqual(snap.stats, { count: 14, sum: 45 + 60 + 61 + 62 + 63, min: 0, max: 63 });
+      assert.deepEqual(Array.from(snap.bucketCounts ?? []), [2, 8, 4]);
+    });
+
+    it("re-points every stage buffer and tells its owner when linear memory grows, values kept", async () => {
+      const engine = await createWasmEngine();
+      const layout = engine.createLayout({ boundaries: LAYOUT_16, exponentialMaxSize: 160 });
+      const buffers = [engine.createStageBuffer(512), engine.createStageBuffer(512)];
+      const told: Float64Array[][] = [[], []];
+      buffers.forEach((b, k) => {
+        b.owner = { restage: (values) => told[k].push(values) };
+        b.values.set(Array.from({ length: 512 }, (_, i) => k * 1000 + i));
+      });
+      const first = buffers.map((b) => b.values);
+      const before = engine.memoryBytes();
+      const slots: number[] = [];
+      while (engine.memoryBytes() < before + 2_000_000) slots.push(engine.allocSlot(SlotKind.Histogram, layout));
+      buffers.forEach((b, k) => {
+        assert.ok(told[k].length >= 1, "the owner was told");
+        assert.equal(told[k].at(-1), b.values, "with the buffer's current view");
+        assert.equal(first[k].length, 0, "the old view is detached");
+        assert.deepEqual(Array.from(b.values.subarray(510)), [k * 1000 + 510, k * 1000 + 511]);
+      });
+      engine.recordStaged(slots[0], buffers[1], 0, 512);
+      assert.deepEqual(engine.snapshot(slots[0], false).stats, { count: 512, sum: 512 * 1000 + (511 * 512) / 2, min: 1000, max: 1511 });
+    });
+
+    it("refuses a slot that is not allocated", async () => {
+      const engine = await createWasmEngine();
+      assert.throws(() => engine.recordStaged(7, engine.createStageBuffer(8), 0, 8), /not/);
+    });
+  });
+
   describe("recordBatch", () => {
     it("counts v in the first bucket with v <= b, for short (SIMD) and long (binary search) boundary lists", async () => {
       const engine = await createWasmEngine();
