@@ -25,6 +25,7 @@ import {
   type ExponentialHistogramInput,
   type HistogramLayout,
   type SlotSnapshot,
+  type StageBuffer,
   type StatisticSet,
 } from "../../src/core/types.ts";
 
@@ -422,7 +423,8 @@ describe("JsEngine", () => {
 
 type Command =
   | { op: "record"; slot: number; value: number }
-  | { op: "batch"; slot: number; values: number[]; start: number; end: number }
+  /** `staged`: through the engine's stage buffer (`recordStaged`) instead of `recordBatch`. */
+  | { op: "batch"; slot: number; values: number[]; start: number; end: number; staged?: boolean }
   | { op: "scattered"; slots: number[]; values: number[] }
   | { op: "explicit"; slot: number; input: ExplicitHistogramInput }
   | { op: "exponential"; slot: number; input: ExponentialHistogramInput }
@@ -523,6 +525,8 @@ const exponentialInputArb: fc.Arbitrary<ExponentialHistogramInput> = fc.integer(
     })),
 );
 
+/** Longest batch of the random operations, and the length of each engine's stage buffer. */
+const STAGE_TEST_VALUES = 50;
 const slotIndex = fc.integer({ min: 0, max: SLOT_KINDS.length - 1 });
 const histogramSlot = fc.integer({ min: 4, max: 6 });
 
@@ -530,11 +534,11 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: fc.record({ op: fc.constant("record" as const), slot: slotIndex, value: engineValue }), weight: 4 },
   {
     arbitrary: fc
-      .tuple(slotIndex, fc.array(engineValue, { maxLength: 50, size: "max" }), fc.nat(), fc.nat())
-      .map(([slot, values, a, b]) => {
+      .tuple(slotIndex, fc.array(engineValue, { maxLength: STAGE_TEST_VALUES, size: "max" }), fc.nat(), fc.nat(), fc.boolean())
+      .map(([slot, values, a, b, staged]) => {
         const x = values.length === 0 ? 0 : a % (values.length + 1);
         const y = values.length === 0 ? 0 : b % (values.length + 1);
-        return { op: "batch" as const, slot, values, start: Math.min(x, y), end: Math.max(x, y) };
+        return { op: "batch" as const, slot, values, start: Math.min(x, y), end: Math.max(x, y), staged };
       }),
     weight: 4,
   },
@@ -627,9 +631,11 @@ class EngineRun {
   readonly engine: AggregationEngine;
   readonly slots: number[];
   private readonly layoutIds: { A: number; B: number };
+  private readonly stage: StageBuffer;
 
   constructor(engine: AggregationEngine, scenario: Scenario) {
     this.engine = engine;
+    this.stage = engine.createStageBuffer(STAGE_TEST_VALUES);
     this.layoutIds = { A: engine.createLayout(scenario.layoutA), B: engine.createLayout(scenario.layoutB) };
     this.slots = SLOT_KINDS.map((_, i) => this.alloc(i));
   }
@@ -647,7 +653,13 @@ class EngineRun {
         e.record(this.slots[c.slot], c.value);
         return null;
       case "batch":
-        e.recordBatch(this.slots[c.slot], Float64Array.from(c.values), c.start, c.end);
+        if (c.staged === true) {
+          // stale values from earlier commands stay past `values`: the range must not read them
+          this.stage.values.set(c.values);
+          e.recordStaged(this.slots[c.slot], this.stage, c.start, c.end);
+        } else {
+          e.recordBatch(this.slots[c.slot], Float64Array.from(c.values), c.start, c.end);
+        }
         return null;
       case "scattered":
         e.recordScattered(Int32Array.from(c.slots, (s) => this.slots[s]), Float64Array.from(c.values), c.values.length);
