@@ -15,6 +15,7 @@ import { defaultRegistry } from "./components/registry.ts";
 import { ConfigLoadError, formatConfigError, loadConfigFile } from "./config/loader.ts";
 import { Daemon } from "./daemon.ts";
 import { PACKAGE_ROOT } from "./package-root.ts";
+import { routeProcessWarnings } from "./telemetry/process-warnings.ts";
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL("otel-config/default.yaml", PACKAGE_ROOT));
 const pkg = JSON.parse(readFileSync(new URL("package.json", PACKAGE_ROOT), "utf8")) as { version: string };
@@ -101,16 +102,19 @@ function oneLine(e: unknown, file: string): string {
 /** Runs the daemon until SIGTERM/SIGINT; resolves with the exit code. */
 export async function runCommand(file: string, io: CliIo = STD_IO): Promise<number> {
   let daemon: Daemon;
+  let restoreWarnings = (): void => {};
   try {
     const config = await loadConfigFile(file, { registry: defaultRegistry });
     daemon = await Daemon.create(config);
+    restoreWarnings = routeProcessWarnings(daemon.logger);
     await daemon.start();
   } catch (e) {
+    restoreWarnings();
     io.err(`statset: ${oneLine(e, file)}`);
     return 1;
   }
   const d = daemon;
-  return new Promise<number>((resolve) => {
+  const exitCode = new Promise<number>((resolve) => {
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
@@ -141,6 +145,7 @@ export async function runCommand(file: string, io: CliIo = STD_IO): Promise<numb
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+  return exitCode.finally(restoreWarnings);
 }
 
 /** The whole CLI; returns the exit code. */

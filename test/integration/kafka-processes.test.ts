@@ -124,6 +124,7 @@ describe("statset processes in one Kafka consumer group", () => {
     await sleep(200);
     const exit = await a.stop("SIGTERM");
     assert.deepEqual(exit, { code: 0, signal: null }, `a exits 0 after SIGTERM; stderr: ${a.stderr}`);
+    assert.doesNotMatch(a.stderr, /Warning/, "process warnings go to the log (kafkajs's negative timer at debug)");
     const second = await producing;
     await waitUntil("b owns all 6 partitions", () => b.partitions("grouped") === 6, 30_000);
     const all = [...first, ...second];
