@@ -3,10 +3,10 @@
  * pipelines' aggregation stores through their `metricProducer`s and the daemon's own SDK
  * instruments through the MeterProvider's producer, so both appear on one endpoint in the text
  * exposition format. The HTTP server is ours (port 0, clear bind errors, clean shutdown); the
- * serialization is the SDK's.
+ * serialization is the SDK's, run in slices that yield to the event loop (sliced-serializer.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { emptyResource } from "@opentelemetry/resources";
 import type { MetricProducer } from "@opentelemetry/sdk-metrics";
 import type { Logger } from "pino";
@@ -17,6 +17,7 @@ import { closeServer, listen } from "../../telemetry/http-listen.ts";
 import { sdkMetricProducerOf } from "../../telemetry/meter-provider.ts";
 import { ExporterMetrics, selfMeter } from "../../telemetry/self-metrics.ts";
 import type { PrometheusExporterConfig } from "./config.ts";
+import { SlicedPrometheusSerializer } from "./sliced-serializer.ts";
 
 /** Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -31,7 +32,7 @@ export class PrometheusPullExporter implements Exporter {
   private readonly logger: Logger;
   private readonly id: string;
   private readonly reader: PrometheusExporter;
-  private readonly serializer: PrometheusSerializer;
+  private readonly serializer: SlicedPrometheusSerializer;
   private readonly server: Server;
   private readonly metrics: ExporterMetrics;
   private readonly host: string;
@@ -59,7 +60,7 @@ export class PrometheusPullExporter implements Exporter {
     });
     const sdk = sdkMetricProducerOf(ctx.meterProvider);
     this.reader.setMetricProducer(sdk ?? EMPTY_PRODUCER);
-    this.serializer = new PrometheusSerializer(config.namespace, false, undefined, config.withoutTargetInfo, config.withoutScopeInfo);
+    this.serializer = new SlicedPrometheusSerializer({ prefix: config.namespace, withoutTargetInfo: config.withoutTargetInfo, withoutScopeInfo: config.withoutScopeInfo });
     this.metrics = new ExporterMetrics(selfMeter(ctx.meterProvider), ctx.id);
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
