@@ -5,6 +5,7 @@
  * time downstream, not to the Kafka timestamp).
  */
 import type { ConfigError } from "../../components/types.ts";
+import type { DecodedBatch } from "../../pipeline/types.ts";
 import { OtlpDecodeError } from "../otlp/errors.ts";
 import { OtlpJsonDecoder } from "../otlp/otlp-json-decoder.ts";
 import { OtlpProtoDecoder } from "../otlp/otlp-proto-decoder.ts";
@@ -22,24 +23,20 @@ function asDecodeError(e: unknown): unknown {
   return new DecodeError(path, e.message);
 }
 
-class OtlpProtoMessageDecoder implements MessageDecoder {
-  readonly encoding = "otlp_proto";
-  readonly #decoder = new OtlpProtoDecoder();
-
-  decode(message: Uint8Array, _meta: MessageMeta, into: DecodedBatchBuilder): void {
-    let batch;
-    try {
-      batch = this.#decoder.decode(message);
-    } catch (e) {
-      throw asDecodeError(e);
-    }
-    into.appendBatch(batch);
-  }
+/** The OTLP receiver's protobuf or JSON decoder. */
+interface OtlpBodyDecoder {
+  decode(body: Uint8Array): DecodedBatch;
 }
 
-class OtlpJsonMessageDecoder implements MessageDecoder {
-  readonly encoding = "otlp_json";
-  readonly #decoder = new OtlpJsonDecoder();
+/** One OTLP request per message, through the OTLP receiver's decoder for the encoding. */
+class OtlpMessageDecoder implements MessageDecoder {
+  readonly encoding: string;
+  readonly #decoder: OtlpBodyDecoder;
+
+  constructor(encoding: string, decoder: OtlpBodyDecoder) {
+    this.encoding = encoding;
+    this.#decoder = decoder;
+  }
 
   decode(message: Uint8Array, _meta: MessageMeta, into: DecodedBatchBuilder): void {
     let batch;
@@ -61,12 +58,12 @@ export const otlpProtoDecoderFactory: DecoderFactory<OtlpOptions> = {
   encoding: "otlp_proto",
   defaultOptions: () => ({}),
   validate: validateNoOptions,
-  create: () => new OtlpProtoMessageDecoder(),
+  create: () => new OtlpMessageDecoder("otlp_proto", new OtlpProtoDecoder()),
 };
 
 export const otlpJsonDecoderFactory: DecoderFactory<OtlpOptions> = {
   encoding: "otlp_json",
   defaultOptions: () => ({}),
   validate: validateNoOptions,
-  create: () => new OtlpJsonMessageDecoder(),
+  create: () => new OtlpMessageDecoder("otlp_json", new OtlpJsonDecoder()),
 };
