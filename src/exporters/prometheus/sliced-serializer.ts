@@ -88,7 +88,7 @@ export class SlicedPrometheusSerializer {
         if (family === undefined) families.set(name, [{ scope: scopeMetrics.scope, metric }]);
         else if (!sameMetadata(family[0].metric, metric)) return null;
         else family.push({ scope: scopeMetrics.scope, metric });
-        lines += linesOf(metric, 0, metric.dataPoints.length);
+        for (let i = 0; i < metric.dataPoints.length; i++) lines += pointLines(metric, i);
       }
     }
     if (lines <= this.linesPerSlice) return null;
@@ -107,8 +107,10 @@ export class SlicedPrometheusSerializer {
         do {
           let to = from;
           let taken = 0;
-          while (to < points && (to === from || taken + linesOf(metric, to, to + 1) <= room)) {
-            taken += linesOf(metric, to, to + 1);
+          while (to < points) {
+            const next = pointLines(metric, to);
+            if (to > from && taken + next > room) break; // a piece holds at least one point
+            taken += next;
             to++;
           }
           const piece = from === 0 && to === points ? metric : ({ ...metric, dataPoints: metric.dataPoints.slice(from, to) } as MetricData);
@@ -126,12 +128,9 @@ export class SlicedPrometheusSerializer {
   }
 }
 
-/** Exposition lines of data points [from, to) of `metric`. */
-function linesOf(metric: MetricData, from: number, to: number): number {
-  if (metric.dataPointType !== DataPointType.HISTOGRAM) return to - from;
-  let lines = 0;
-  for (let i = from; i < to; i++) lines += metric.dataPoints[i].value.buckets.counts.length + 2;
-  return lines;
+/** Exposition lines of data point `i` of `metric`. */
+function pointLines(metric: MetricData, i: number): number {
+  return metric.dataPointType === DataPointType.HISTOGRAM ? metric.dataPoints[i].value.buckets.counts.length + 2 : 1;
 }
 
 /** Whether two members of a family give the serializer the same type, HELP and UNIT. */
