@@ -32,7 +32,7 @@ import type { KafkaReceiverConfig } from "./config.ts";
 import { decoderForConfig } from "./decoder-for-config.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import type { TopicPartitionOffset } from "./offset-tracker.ts";
-import { RateLimitedLog } from "./rate-limited-log.ts";
+import { RateLimitedLog } from "../../telemetry/rate-limited-log.ts";
 import { KafkaReceiverMetrics } from "./self-metrics.ts";
 import type { KafkaReceiverContext, KafkaReceiverHooks } from "./types.ts";
 

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OffsetTracker } from "../../../src/receivers/kafka/offset-tracker.ts";
-import { RateLimitedLog } from "../../../src/receivers/kafka/rate-limited-log.ts";
-import { pino } from "pino";
-import { Writable } from "node:stream";
 
 describe("OffsetTracker", () => {
   describe("uncommitted", () => {
@@ -39,24 +36,6 @@ describe("OffsetTracker", () => {
       assert.deepEqual(t.retain({ a: [1], c: [0] }), [{ topic: "a", partition: 1, offset: "3" }]);
       assert.equal(t.size, 1);
       assert.equal(t.position("a", 0), undefined);
-    });
-  });
-});
-
-describe("RateLimitedLog", () => {
-  describe("warn", () => {
-    it("logs at most once per interval and reports how many it suppressed", () => {
-      const lines: string[] = [];
-      const logger = pino(new Writable({ write: (chunk, _e, cb) => { lines.push(String(chunk)); cb(); } }));
-      let now = 0;
-      const log = new RateLimitedLog(logger, 1000, () => now);
-      log.warn({ offset: 1 }, "bad");
-      log.warn({ offset: 2 }, "bad");
-      log.warn({ offset: 3 }, "bad");
-      now = 1500;
-      log.warn({ offset: 4 }, "bad");
-      assert.equal(lines.length, 2);
-      assert.deepEqual(lines.map((l) => [JSON.parse(l).offset, JSON.parse(l).suppressed]), [[1, 0], [4, 2]]);
     });
   });
 });
