@@ -25,10 +25,20 @@ export class AttributeSetBuilder {
   readonly #keys: string[] = [];
   readonly #values: PrimitiveAttribute[] = [];
   readonly #order: number[] = [];
+  #problem = "";
 
   reset(): void {
     this.#keys.length = 0;
     this.#values.length = 0;
+    this.#problem = "";
+  }
+
+  /**
+   * Why the pairs added since reset() cannot form a set ("" when they can): an empty key, which no
+   * exporter can name (Prometheus would render `{="v"}` and lose the whole scrape).
+   */
+  get problem(): string {
+    return this.#problem;
   }
 
   get size(): number {
@@ -36,6 +46,7 @@ export class AttributeSetBuilder {
   }
 
   add(key: string, value: PrimitiveAttribute): void {
+    if (key === "" && this.#problem === "") this.#problem = "empty attribute key";
     this.#keys.push(key);
     this.#values.push(value);
   }

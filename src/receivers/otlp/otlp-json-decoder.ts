@@ -23,6 +23,7 @@ import type {
 } from "../../pipeline/types.ts";
 import { AttributeInterner, EMPTY_ATTRIBUTE_SET } from "./attribute-interner.ts";
 import type { AttributeSet } from "./attribute-interner.ts";
+import { isUtf8 } from "node:buffer";
 import { AttributeSetBuilder } from "./attributes-key.ts";
 import { OtlpDecodeError } from "./errors.ts";
 
@@ -73,6 +74,8 @@ export class OtlpJsonDecoder {
   readonly #builder = new AttributeSetBuilder();
   #rejected = 0;
   #rejectionMessage = "";
+  /** Why the last `#attributes` returned null. */
+  #attributeProblem = "";
   // Where we are, for error paths: -1 = not inside that level.
   #ri = -1;
   #si = -1;
@@ -86,6 +89,8 @@ export class OtlpJsonDecoder {
 
   /** Decodes one request body (UTF-8 bytes or text). Throws OtlpDecodeError for malformed input. */
   decode(body: Uint8Array | string): DecodedBatch {
+    // JSON text is UTF-8 (RFC 8259). Decoding bad bytes to U+FFFD would merge different inputs into one series.
+    if (typeof body !== "string" && !isUtf8(body)) throw new OtlpDecodeError("json", "invalid OTLP JSON: the body is not valid UTF-8", -1, "");
     const text =
       typeof body === "string"
         ? body
@@ -113,7 +118,7 @@ export class OtlpJsonDecoder {
   #resourceMetrics(rm: unknown): DecodedResource {
     this.#si = -1;
     if (!isObject(rm)) throw this.#fail("", "expected object", rm);
-    let set = EMPTY_ATTRIBUTE_SET;
+    let set: AttributeSet | null = EMPTY_ATTRIBUTE_SET;
     const resource = field(rm, "resource", "resource");
     if (resource !== undefined) {
       if (!isObject(resource)) throw this.#fail("resource", "expected object", resource);
@@ -126,6 +131,13 @@ export class OtlpJsonDecoder {
       scopes.push(this.#scopeMetrics(sms[j]));
     }
     this.#si = -1;
+    if (set === null) {
+      // The resource is the identity of every point under it: none of them can be recorded.
+      let n = 0;
+      for (const scope of scopes) for (const m of scope.metrics) n += m.points.length;
+      if (n > 0) this.#reject(n, `${this.#attributeProblem}; the resource's ${n} point(s) refused`);
+      return { attributes: EMPTY_ATTRIBUTE_SET.attributes, attributesKey: EMPTY_ATTRIBUTE_SET.key, scopes: [] };
+    }
     return { attributes: set.attributes, attributesKey: set.key, scopes };
   }
 
@@ -148,6 +160,12 @@ export class OtlpJsonDecoder {
       if (m !== undefined) metrics.push(m);
     }
     this.#mi = -1;
+    if (!name.isWellFormed() || !version.isWellFormed()) {
+      let n = 0;
+      for (const m of metrics) n += m.points.length;
+      if (n > 0) this.#reject(n, `${this.#path("scope")}: name or version is not well-formed Unicode (lone surrogate); its ${n} point(s) refused`);
+      return { name: "", version: "", metrics: [] };
+    }
     return { name, version, metrics };
   }
 
@@ -261,6 +279,10 @@ export class OtlpJsonDecoder {
       const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
       const timeMs = this.#time(dp, "timeUnixNano", "time_unix_nano");
       const set = this.#attributes(dp, "");
+      if (set === null) {
+        this.#refusePoint();
+        continue;
+      }
       points.push({ attributes: set.attributes, attributesKey: set.key, startTimeMs, timeMs, value });
     }
     this.#pi = -1;
@@ -294,6 +316,10 @@ export class OtlpJsonDecoder {
       const min = this.#optionalDouble(dp, "min", "min");
       const max = this.#optionalDouble(dp, "max", "max");
       const set = this.#attributes(dp, "");
+      if (set === null) {
+        this.#refusePoint();
+        continue;
+      }
       points.push({
         attributes: set.attributes,
         attributesKey: set.key,
@@ -330,6 +356,10 @@ export class OtlpJsonDecoder {
       const positive = this.#buckets(dp, "positive");
       const negative = this.#buckets(dp, "negative");
       const set = this.#attributes(dp, "");
+      if (set === null) {
+        this.#refusePoint();
+        continue;
+      }
       points.push({
         attributes: set.attributes,
         attributesKey: set.key,
@@ -374,6 +404,10 @@ export class OtlpJsonDecoder {
       const sumRaw = field(dp, "sum", "sum");
       const sum = sumRaw === undefined ? 0 : this.#toDouble(sumRaw, "sum");
       const set = this.#attributes(dp, "");
+      if (set === null) {
+        this.#refusePoint();
+        continue;
+      }
       points.push({ attributes: set.attributes, attributesKey: set.key, startTimeMs, timeMs, count, sum });
     }
     this.#pi = -1;
@@ -382,8 +416,12 @@ export class OtlpJsonDecoder {
 
   // ---- attributes -------------------------------------------------------------------------------
 
-  /** `owner.attributes` (a KeyValue list) as an interned set; `prefix` names the owner for errors. */
-  #attributes(owner: JsonObject, prefix: string): AttributeSet {
+  /**
+   * `owner.attributes` (a KeyValue list) as an interned set; `prefix` names the owner for errors.
+   * Null (and `#attributeProblem` says why) for a set no exporter could name: an empty key, or a
+   * key or string value that is not well-formed Unicode (a lone surrogate escape).
+   */
+  #attributes(owner: JsonObject, prefix: string): AttributeSet | null {
     const list = owner.attributes;
     if (list === undefined || list === null) return EMPTY_ATTRIBUTE_SET;
     if (!Array.isArray(list)) throw this.#fail(`${prefix}attributes`, "expected array", list);
@@ -399,7 +437,15 @@ export class OtlpJsonDecoder {
       if (raw === undefined || raw === null) continue;
       const value = this.#anyValue(raw, `${prefix}attributes[${i}].value`, 0);
       if (value === undefined || value === null) continue;
+      if (!key.isWellFormed() || (typeof value === "string" && !value.isWellFormed())) {
+        this.#attributeProblem = `${this.#path(`${prefix}attributes[${i}]`)}: the attribute ${key.isWellFormed() ? "value" : "key"} is not well-formed Unicode (lone surrogate)`;
+        return null;
+      }
       builder.add(key, typeof value === "object" ? JSON.stringify(value) : value);
+    }
+    if (builder.problem !== "") {
+      this.#attributeProblem = `${this.#path(`${prefix}attributes`)}: ${builder.problem}`;
+      return null;
     }
     if (builder.size === 0) return EMPTY_ATTRIBUTE_SET;
     const key = builder.key();
@@ -553,6 +599,11 @@ export class OtlpJsonDecoder {
   #reject(points: number, message: string): void {
     this.#rejected += points;
     if (this.#rejectionMessage === "") this.#rejectionMessage = message;
+  }
+
+  /** Refuses the current point, whose attribute set was refused. */
+  #refusePoint(): void {
+    this.#reject(1, `${this.#attributeProblem}; point refused`);
   }
 
   /** JSON path of the current position plus `suffix`. */

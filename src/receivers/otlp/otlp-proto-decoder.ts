@@ -28,6 +28,7 @@ import type {
 } from "../../pipeline/types.ts";
 import { AttributeInterner, EMPTY_ATTRIBUTE_SET, hashView, sameBytes } from "./attribute-interner.ts";
 import type { AttributeSet } from "./attribute-interner.ts";
+import { isUtf8 } from "node:buffer";
 import { AttributeSetBuilder } from "./attributes-key.ts";
 import { OtlpDecodeError } from "./errors.ts";
 
@@ -59,6 +60,7 @@ const EMPTY_BUCKETS: DecodedExponentialPoint["positive"] = Object.freeze({ offse
 
 const TEMPORALITIES: readonly DecodedTemporality[] = ["unspecified", "delta", "cumulative"];
 
+
 type AnyJs = string | number | boolean | null | AnyJs[] | { [key: string]: AnyJs };
 
 interface BoundsEntry {
@@ -89,6 +91,12 @@ export class OtlpProtoDecoder {
   #pos = 0;
   #rejected = 0;
   #rejectionMessage = "";
+  /** Byte offset of the first string since the last reset that is not valid UTF-8; -1 for none. */
+  #badUtf8At = -1;
+  /** Set by `#checkedString`. */
+  #lastStringBad = false;
+  /** Why the last `#attributeSet` returned null. */
+  #attributeProblem = "";
   // Scratch state of the data message being decoded.
   #temporality = 0;
   #monotonic = false;
@@ -115,6 +123,7 @@ export class OtlpProtoDecoder {
     this.#pos = 0;
     this.#rejected = 0;
     this.#rejectionMessage = "";
+    this.#badUtf8At = -1;
     try {
       const end = input.length;
       const resources: DecodedResource[] = [];
@@ -140,7 +149,8 @@ export class OtlpProtoDecoder {
   // ---- messages ---------------------------------------------------------------------------------
 
   #resourceMetrics(end: number): DecodedResource {
-    let set = EMPTY_ATTRIBUTE_SET;
+    const resourcePos = this.#pos;
+    let set: AttributeSet | null = EMPTY_ATTRIBUTE_SET;
     const scopes: DecodedScope[] = [];
     while (this.#pos < end) {
       const tagPos = this.#pos;
@@ -158,10 +168,16 @@ export class OtlpProtoDecoder {
           this.#skip(tag, tagPos, end, 0);
       }
     }
+    if (set === null) {
+      // The resource is the identity of every point under it: none of them can be recorded.
+      const n = countScopePoints(scopes);
+      if (n > 0) this.#reject(n, `resource at byte ${resourcePos}: ${this.#attributeProblem}; its ${n} point(s) refused`);
+      return { attributes: EMPTY_ATTRIBUTE_SET.attributes, attributesKey: EMPTY_ATTRIBUTE_SET.key, scopes: [] };
+    }
     return { attributes: set.attributes, attributesKey: set.key, scopes };
   }
 
-  #resource(end: number): AttributeSet {
+  #resource(end: number): AttributeSet | null {
     let attrStart = -1;
     let attrEnd = -1;
     while (this.#pos < end) {
@@ -180,8 +196,10 @@ export class OtlpProtoDecoder {
   }
 
   #scopeMetrics(end: number): DecodedScope {
+    const scopePos = this.#pos;
     let name = "";
     let version = "";
+    let badScope = false;
     const metrics: DecodedMetric[] = [];
     while (this.#pos < end) {
       const tagPos = this.#pos;
@@ -189,7 +207,9 @@ export class OtlpProtoDecoder {
       switch (tag >>> 3) {
         case 1:
           this.#expectWire(tag, WIRE_LEN, tagPos, "ScopeMetrics.scope");
+          this.#badUtf8At = -1;
           this.#scope(this.#lenEnd(end));
+          badScope = this.#badUtf8At >= 0;
           name = this.#scopeName;
           version = this.#scopeVersion;
           break;
@@ -202,6 +222,11 @@ export class OtlpProtoDecoder {
         default:
           this.#skip(tag, tagPos, end, 0);
       }
+    }
+    if (badScope) {
+      const n = countMetricPoints(metrics);
+      if (n > 0) this.#reject(n, `scope at byte ${scopePos}: name or version is not valid UTF-8; its ${n} point(s) refused`);
+      return { name: "", version: "", metrics: [] };
     }
     return { name, version, metrics };
   }
@@ -229,6 +254,7 @@ export class OtlpProtoDecoder {
 
   #metric(end: number): DecodedMetric | undefined {
     const metricPos = this.#pos;
+    let badText = -1;
     let name = "";
     let description = "";
     let unit = "";
@@ -249,15 +275,18 @@ export class OtlpProtoDecoder {
       switch (field) {
         case 1:
           this.#expectWire(tag, WIRE_LEN, tagPos, "Metric.name");
-          name = this.#string(end);
+          name = this.#checkedString(end);
+          if (this.#lastStringBad) badText = tagPos;
           break;
         case 2:
           this.#expectWire(tag, WIRE_LEN, tagPos, "Metric.description");
-          description = this.#string(end);
+          description = this.#checkedString(end);
+          if (this.#lastStringBad) badText = tagPos;
           break;
         case 3:
           this.#expectWire(tag, WIRE_LEN, tagPos, "Metric.unit");
-          unit = this.#string(end);
+          unit = this.#checkedString(end);
+          if (this.#lastStringBad) badText = tagPos;
           break;
         case KIND_GAUGE:
         case KIND_SUM:
@@ -299,6 +328,11 @@ export class OtlpProtoDecoder {
             this.#skip(tag, tagPos, end, 0);
           }
       }
+    }
+    if (badText >= 0) {
+      const n = (numberPoints ?? histogramPoints ?? exponentialPoints ?? summaryPoints ?? []).length;
+      if (n > 0) this.#reject(n, `metric at byte ${metricPos}: the string at byte ${badText} is not valid UTF-8; its ${n} point(s) refused`);
+      return undefined;
     }
     const temporalityName = TEMPORALITIES[temporality] ?? "unspecified";
     switch (kind) {
@@ -442,6 +476,7 @@ export class OtlpProtoDecoder {
       return undefined;
     }
     const set = this.#attributeSet(attrStart, attrEnd, 7);
+    if (set === null) return this.#refusePoint("number", pointPos);
     return { attributes: set.attributes, attributesKey: set.key, startTimeMs, timeMs, value };
   }
 
@@ -580,6 +615,7 @@ export class OtlpProtoDecoder {
     }
     // Bounds without counts describe no distribution: the point is count + sum only.
     const set = this.#attributeSet(attrStart, attrEnd, 9);
+    if (set === null) return this.#refusePoint("histogram", pointPos);
     return {
       attributes: set.attributes,
       attributesKey: set.key,
@@ -604,7 +640,8 @@ export class OtlpProtoDecoder {
       switch (tag >>> 3) {
         case 1:
           this.#expectWire(tag, WIRE_LEN, tagPos, "ExponentialHistogram.data_points");
-          points.push(this.#exponentialPoint(this.#lenEnd(end)));
+          const p = this.#exponentialPoint(this.#lenEnd(end), tagPos);
+          if (p !== undefined) points.push(p);
           break;
         case 2:
           this.#expectWire(tag, WIRE_VARINT, tagPos, "ExponentialHistogram.aggregation_temporality");
@@ -617,7 +654,7 @@ export class OtlpProtoDecoder {
     return points;
   }
 
-  #exponentialPoint(end: number): DecodedExponentialPoint {
+  #exponentialPoint(end: number, pointPos: number): DecodedExponentialPoint | undefined {
     let startTimeMs = 0;
     let timeMs = 0;
     let count = 0;
@@ -685,6 +722,7 @@ export class OtlpProtoDecoder {
       }
     }
     const set = this.#attributeSet(attrStart, attrEnd, 1);
+    if (set === null) return this.#refusePoint("exponential histogram", pointPos);
     return {
       attributes: set.attributes,
       attributesKey: set.key,
@@ -739,7 +777,8 @@ export class OtlpProtoDecoder {
       const tag = this.#tag(end);
       if (tag >>> 3 === 1) {
         this.#expectWire(tag, WIRE_LEN, tagPos, "Summary.data_points");
-        points.push(this.#summaryPoint(this.#lenEnd(end)));
+        const p = this.#summaryPoint(this.#lenEnd(end), tagPos);
+        if (p !== undefined) points.push(p);
       } else {
         this.#skip(tag, tagPos, end, 0);
       }
@@ -747,7 +786,7 @@ export class OtlpProtoDecoder {
     return points;
   }
 
-  #summaryPoint(end: number): DecodedSummaryPoint {
+  #summaryPoint(end: number, pointPos: number): DecodedSummaryPoint | undefined {
     let startTimeMs = 0;
     let timeMs = 0;
     let count = 0;
@@ -785,6 +824,7 @@ export class OtlpProtoDecoder {
       }
     }
     const set = this.#attributeSet(attrStart, attrEnd, 7);
+    if (set === null) return this.#refusePoint("summary", pointPos);
     return { attributes: set.attributes, attributesKey: set.key, startTimeMs, timeMs, count, sum };
   }
 
@@ -795,7 +835,7 @@ export class OtlpProtoDecoder {
    * the end of the last attribute value). Other fields interleaved in that range are part of the
    * bytes compared, which only lowers the hit rate, and are skipped when the set is built.
    */
-  #attributeSet(start: number, end: number, field: number): AttributeSet {
+  #attributeSet(start: number, end: number, field: number): AttributeSet | null {
     if (start < 0) return EMPTY_ATTRIBUTE_SET;
     const buf = this.#buf;
     const interner = this.interner;
@@ -805,6 +845,7 @@ export class OtlpProtoDecoder {
     const builder = this.#builder;
     builder.reset();
     this.#pos = start;
+    this.#badUtf8At = -1;
     while (this.#pos < end) {
       const tagPos = this.#pos;
       const tag = this.#tag(end);
@@ -815,6 +856,15 @@ export class OtlpProtoDecoder {
       }
     }
     this.#pos = saved;
+    // Refused sets are not cached: they are rare, and a cache entry would outlive the request.
+    if (this.#badUtf8At >= 0) {
+      this.#attributeProblem = `the attribute string at byte ${this.#badUtf8At} is not valid UTF-8`;
+      return null;
+    }
+    if (builder.problem !== "") {
+      this.#attributeProblem = builder.problem;
+      return null;
+    }
     const key = builder.key();
     const set = interner.getKey(key) ?? interner.internKey(key, builder.build());
     interner.storeBytes(buf, start, end, hashView(this.#view, start, end), set);
@@ -990,6 +1040,12 @@ export class OtlpProtoDecoder {
     if (this.#rejectionMessage === "") this.#rejectionMessage = message;
   }
 
+  /** Refuses a point whose attribute set was refused (`#attributeProblem` says why). */
+  #refusePoint(kind: string, pointPos: number): undefined {
+    this.#reject(1, `${kind} data point at byte ${pointPos}: ${this.#attributeProblem}`);
+    return undefined;
+  }
+
   #error(message: string, offset: number): OtlpDecodeError {
     return new OtlpDecodeError("protobuf", `invalid OTLP protobuf: ${message} at byte ${offset}`, offset, "");
   }
@@ -1034,6 +1090,21 @@ export class OtlpProtoDecoder {
     return e;
   }
 
+  /** `#string` that also says, in `#lastStringBad`, whether its bytes were valid UTF-8. */
+  #checkedString(end: number): string {
+    const before = this.#badUtf8At;
+    this.#badUtf8At = -1;
+    const text = this.#string(end);
+    this.#lastStringBad = this.#badUtf8At >= 0;
+    if (before >= 0) this.#badUtf8At = before;
+    return text;
+  }
+
+  /**
+   * A length-delimited string. Bytes that are not valid UTF-8 (which proto3 `string` fields must
+   * be) are noted in `#badUtf8At` for the caller to refuse what they belong to: decoded with
+   * replacement characters, two different inputs would become one series.
+   */
   #string(end: number): string {
     const e = this.#lenEnd(end);
     const s = this.#pos;
@@ -1052,7 +1123,10 @@ export class OtlpProtoDecoder {
       }
       if (i === e) return out;
     }
-    return this.#text.toString("utf8", s, e);
+    const text = this.#text.toString("utf8", s, e);
+    // Invalid input always decodes to U+FFFD; only then is the (native) validation worth running.
+    if (text.includes("\uFFFD") && !isUtf8(this.#buf.subarray(s, e)) && this.#badUtf8At < 0) this.#badUtf8At = s;
+    return text;
   }
 
   /** Unsigned varint up to 64 bits as a number (exact below 2^53). */
@@ -1197,4 +1271,16 @@ export class OtlpProtoDecoder {
         throw this.#error(`invalid wire type ${tag & 7} for field ${tag >>> 3}`, tagPos);
     }
   }
+}
+
+function countMetricPoints(metrics: readonly DecodedMetric[]): number {
+  let n = 0;
+  for (const m of metrics) n += m.points.length;
+  return n;
+}
+
+function countScopePoints(scopes: readonly DecodedScope[]): number {
+  let n = 0;
+  for (const s of scopes) n += countMetricPoints(s.metrics);
+  return n;
 }

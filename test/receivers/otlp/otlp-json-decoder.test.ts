@@ -223,6 +223,60 @@ describe("OtlpJsonDecoder", () => {
     });
   });
 
+  describe("decode (attribute refusals)", () => {
+    const kv = (key: string, value: string): unknown => ({ key, value: { stringValue: value } });
+
+    it("refuses points with an empty attribute key or a lone surrogate, and keeps their neighbours", () => {
+      const batch = new OtlpJsonDecoder().decode(
+        body([
+          {
+            name: "g",
+            gauge: {
+              dataPoints: [
+                { asDouble: 1, attributes: [kv("a", "1"), kv("", "v")] },
+                { asDouble: 2, attributes: [kv("a", "\ud800")] },
+                { asDouble: 3, attributes: [kv("\udfff", "x")] },
+                { asDouble: 4, attributes: [kv("a", "ok \u00e9 \ud83d\ude00")] },
+              ],
+            },
+          },
+          { name: "h", histogram: { dataPoints: [{ count: 0, attributes: [kv("", "v")] }] } },
+          { name: "e", exponentialHistogram: { dataPoints: [{ count: 0, attributes: [kv("", "v")] }] } },
+          { name: "s", summary: { dataPoints: [{ count: 0, attributes: [kv("", "v")] }] } },
+        ]),
+      );
+      assert.equal(batch.rejectedPoints, 6);
+      assert.match(batch.rejectionMessage, /dataPoints\[0\]\.attributes: empty attribute key; point refused/);
+      assert.deepStrictEqual(metricByName(batch, "g").points.map((p) => p.attributes), [{ a: "ok \u00e9 \ud83d\ude00" }]);
+      for (const name of ["h", "e", "s"]) assert.equal(metricByName(batch, name).points.length, 0);
+    });
+
+    it("refuses every point of a resource whose attributes are refused, and of a scope whose name is not well-formed", () => {
+      const batch = new OtlpJsonDecoder().decode(
+        JSON.stringify({
+          resourceMetrics: [
+            { resource: { attributes: [kv("", "x")] }, scopeMetrics: [{ metrics: [{ name: "a", gauge: { dataPoints: [{ asDouble: 1 }, { asDouble: 2 }] } }] }] },
+            { scopeMetrics: [{ scope: { name: "s\ud800" }, metrics: [{ name: "b", gauge: { dataPoints: [{ asDouble: 1 }] } }] }] },
+            { scopeMetrics: [{ metrics: [{ name: "c", gauge: { dataPoints: [{ asDouble: 1 }] } }] }] },
+          ],
+        }),
+      );
+      assert.equal(batch.rejectedPoints, 3);
+      assert.match(batch.rejectionMessage, /^resourceMetrics\[0\]\.resource\.attributes: empty attribute key; the resource's 2 point\(s\) refused$/);
+      assert.deepStrictEqual(
+        batch.resources.map((r) => r.scopes.flatMap((s) => s.metrics.map((m) => m.name))),
+        [[], [], ["c"]],
+      );
+    });
+
+    it("refuses a body that is not UTF-8 as a whole (400), and accepts U+FFFD itself", () => {
+      const good = Buffer.from(body([{ name: "g", gauge: { dataPoints: [{ asDouble: 1, attributes: [kv("k", "\uFFFD")] }] } }]));
+      assert.equal(new OtlpJsonDecoder().decode(good).rejectedPoints, 0);
+      const bad = Buffer.concat([good.subarray(0, good.indexOf("\uFFFD")), Buffer.from([0xc3, 0x28]), good.subarray(good.indexOf("\uFFFD") + 3)]);
+      assert.throws(() => new OtlpJsonDecoder().decode(bad), (e: unknown) => e instanceof OtlpDecodeError && /not valid UTF-8/.test(e.message));
+    });
+  });
+
   describe("decode (malformed input)", () => {
     it("names the JSON path of a wrongly typed value", () => {
       const err = decodeError(

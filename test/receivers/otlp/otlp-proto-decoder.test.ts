@@ -428,6 +428,78 @@ describe("OtlpProtoDecoder", () => {
       assert.equal(metricByName(batch, "badhist").points.length, 0);
     });
 
+    it("refuses points with an empty attribute key and keeps their neighbours", () => {
+      const bytes = request([
+        (m) =>
+          m.stringField(1, "g").message(5, (g) =>
+            g
+              .message(1, (dp) => kvString(kvString(dp, 7, "a", "1"), 7, "", "v").doubleField(4, 1))
+              .message(1, (dp) => kvString(dp, 7, "a", "2").doubleField(4, 2)),
+          ),
+        (m) => m.stringField(1, "h").message(9, (h) => h.message(1, (dp) => kvString(dp, 9, "", "v").fixed64Field(4, 0))),
+        (m) => m.stringField(1, "e").message(10, (h) => h.message(1, (dp) => kvString(dp, 1, "", "v").fixed64Field(4, 0))),
+        (m) => m.stringField(1, "s").message(11, (h) => h.message(1, (dp) => kvString(dp, 7, "", "v").fixed64Field(4, 0))),
+      ]);
+      const batch = new OtlpProtoDecoder().decode(bytes);
+      assert.equal(batch.rejectedPoints, 4);
+      assert.match(batch.rejectionMessage, /number data point at byte \d+: empty attribute key/);
+      const g = metricByName(batch, "g");
+      assert.deepStrictEqual(g.points.map((p) => p.attributes), [{ a: "2" }]);
+      for (const name of ["h", "e", "s"]) assert.equal(metricByName(batch, name).points.length, 0);
+    });
+
+    it("refuses strings that are not UTF-8: the point for an attribute, the metric for its name, every point of a resource or scope", () => {
+      const bad = Uint8Array.from([0x61, 0xc3, 0x28]); // "a" then a broken two-byte sequence
+      const kvBad = (w: PbWriter, field: number, where: "key" | "value"): PbWriter =>
+        w.message(field, (kv) =>
+          where === "key" ? kv.bytesField(1, bad).message(2, (av) => av.stringField(1, "v")) : kv.stringField(1, "k").message(2, (av) => av.bytesField(1, bad)),
+        );
+      const points = request([
+        (m) =>
+          m.stringField(1, "g").message(5, (g) =>
+            g
+              .message(1, (dp) => kvBad(dp, 7, "key").doubleField(4, 1))
+              .message(1, (dp) => kvBad(dp, 7, "value").doubleField(4, 2))
+              .message(1, (dp) => kvString(dp, 7, "k", "ok\u00e9").doubleField(4, 3)),
+          ),
+        (m) => m.bytesField(1, bad).message(5, (g) => g.message(1, (dp) => dp.doubleField(4, 1)).message(1, (dp) => dp.doubleField(4, 2))),
+        (m) => m.stringField(1, "u").bytesField(3, bad).message(5, (g) => g.message(1, (dp) => dp.doubleField(4, 1))),
+      ]);
+      const batch = new OtlpProtoDecoder().decode(points);
+      assert.equal(batch.rejectedPoints, 2 + 2 + 1);
+      assert.match(batch.rejectionMessage, /not valid UTF-8/);
+      assert.deepStrictEqual(metricByName(batch, "g").points.map((p) => ("value" in p ? p.value : NaN)), [3]);
+      assert.deepStrictEqual(batch.resources[0].scopes[0].metrics.map((m) => m.name), ["g"]);
+
+      const resource = request([(m) => m.stringField(1, "r").message(5, (g) => g.message(1, (dp) => dp.doubleField(4, 1)).message(1, (dp) => dp.doubleField(4, 2)))], (r) =>
+        kvBad(r, 1, "value"),
+      );
+      const rb = new OtlpProtoDecoder().decode(resource);
+      assert.equal(rb.rejectedPoints, 2);
+      assert.match(rb.rejectionMessage, /resource at byte \d+: the attribute string at byte \d+ is not valid UTF-8; its 2 point\(s\) refused/);
+      assert.deepStrictEqual(rb.resources[0].scopes, []);
+
+      const scope = new PbWriter()
+        .message(1, (rm) =>
+          rm.message(2, (sm) => {
+            sm.message(1, (sc) => sc.bytesField(1, bad));
+            sm.message(2, (m) => m.stringField(1, "x").message(5, (g) => g.message(1, (dp) => dp.doubleField(4, 1))));
+          }),
+        )
+        .finish();
+      const sb = new OtlpProtoDecoder().decode(scope);
+      assert.equal(sb.rejectedPoints, 1);
+      assert.match(sb.rejectionMessage, /scope at byte \d+: name or version is not valid UTF-8/);
+    });
+
+    it("accepts U+FFFD itself, which is valid UTF-8", () => {
+      const batch = new OtlpProtoDecoder().decode(
+        request([(m) => m.stringField(1, "g").message(5, (g) => g.message(1, (dp) => kvString(dp, 7, "k", "\uFFFD and more text than the ASCII path takes").doubleField(4, 1)))]),
+      );
+      assert.equal(batch.rejectedPoints, 0);
+      assert.deepStrictEqual(metricByName(batch, "g").points[0].attributes, { k: "\uFFFD and more text than the ASCII path takes" });
+    });
+
     it("names the first rejection reason", () => {
       const bytes = request([(m) => m.stringField(1, "legacy").message(6, (s) => s.message(1, () => {}))]);
       const batch = new OtlpProtoDecoder().decode(bytes);
