@@ -16,11 +16,17 @@ import { parseEndpoint } from "../../config/endpoint.ts";
 import { closeServer, listen } from "../../telemetry/http-listen.ts";
 import { sdkMetricProducerOf } from "../../telemetry/meter-provider.ts";
 import { ExporterMetrics, selfMeter } from "../../telemetry/self-metrics.ts";
+import { RateLimitedLog } from "../../telemetry/rate-limited-log.ts";
 import type { PrometheusExporterConfig } from "./config.ts";
+import { ExpositionGuard } from "./exposition-guard.ts";
 import { SlicedPrometheusSerializer } from "./sliced-serializer.ts";
+import { ExpositionMetrics, type SeriesDropReason } from "./self-metrics.ts";
 
 /** Prometheus text exposition format 0.0.4. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+/** One warning per problem kind at most this often: a bad series repeats on every scrape. */
+const DROP_LOG_INTERVAL_MS = 60_000;
 
 const EMPTY_PRODUCER: MetricProducer = {
   collect: async () => ({ resourceMetrics: { resource: emptyResource(), scopeMetrics: [] }, errors: [] }),
@@ -33,8 +39,11 @@ export class PrometheusPullExporter implements Exporter {
   private readonly id: string;
   private readonly reader: PrometheusExporter;
   private readonly serializer: SlicedPrometheusSerializer;
+  private readonly guard: ExpositionGuard;
   private readonly server: Server;
   private readonly metrics: ExporterMetrics;
+  private readonly exposition: ExpositionMetrics;
+  private readonly dropLogs: Record<SeriesDropReason, RateLimitedLog>;
   private readonly host: string;
   private readonly port: number;
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -61,7 +70,11 @@ export class PrometheusPullExporter implements Exporter {
     const sdk = sdkMetricProducerOf(ctx.meterProvider);
     this.reader.setMetricProducer(sdk ?? EMPTY_PRODUCER);
     this.serializer = new SlicedPrometheusSerializer({ prefix: config.namespace, withoutTargetInfo: config.withoutTargetInfo, withoutScopeInfo: config.withoutScopeInfo });
+    this.guard = new ExpositionGuard({ prefix: config.namespace, withoutScopeInfo: config.withoutScopeInfo });
     this.metrics = new ExporterMetrics(selfMeter(ctx.meterProvider), ctx.id);
+    this.exposition = new ExpositionMetrics(selfMeter(ctx.meterProvider), ctx.id);
+    const log = (): RateLimitedLog => new RateLimitedLog(ctx.logger, DROP_LOG_INTERVAL_MS);
+    this.dropLogs = { type_conflict: log(), duplicate_labels: log(), render_failed: log() };
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
   }
@@ -111,12 +124,36 @@ export class PrometheusPullExporter implements Exporter {
 
   /** The exposition text, as a scrape would get it. */
   async render(): Promise<string> {
+    const parts: string[] = [];
+    await this.writeExposition((part) => void parts.push(part));
+    return parts.join("");
+  }
+
+  /**
+   * Collects and hands the exposition to `sink` in parts. Series that would make a Prometheus
+   * server reject the whole scrape, or that cannot be rendered at all, are left out, counted
+   * (`statset.exporter.series.dropped`) and logged; the rest of the scrape is served.
+   */
+  private async writeExposition(sink: (part: string) => void | Promise<void>): Promise<void> {
     const { resourceMetrics, errors } = await this.reader.collect();
     if (errors.length > 0) {
       this.metrics.recordError();
       this.logger.warn({ exporter: this.id, errors: errors.map(String) }, "errors while collecting for a scrape");
     }
-    return this.serializer.serialize(resourceMetrics);
+    const guarded = this.guard.guard(resourceMetrics);
+    for (const drop of guarded.drops) {
+      this.exposition.recordDropped(drop.reason, drop.series);
+      this.dropLogs[drop.reason].warn(
+        { exporter: this.id, reason: drop.reason, series: drop.series, example: drop.example },
+        drop.reason === "duplicate_labels"
+          ? "series left out of the scrape: another series of the family renders to the same labels (rename one attribute, e.g. with the attributes processor)"
+          : "series left out of the scrape: a metric family must have one type (rename one of the metrics)",
+      );
+    }
+    await this.serializer.write(guarded.resourceMetrics, sink, undefined, (family, error) => {
+      this.exposition.recordDropped("render_failed", 1);
+      this.dropLogs.render_failed.warn({ exporter: this.id, reason: "render_failed", family, err: error }, "series left out of the scrape: it cannot be rendered (check max_attribute_value_length)");
+    });
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
@@ -132,16 +169,37 @@ export class PrometheusPullExporter implements Exporter {
       return;
     }
     const t0 = performance.now();
-    this.render().then(
-      (body) => {
-        res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE }).end(req.method === "HEAD" ? undefined : body);
-        this.metrics.recordDuration((performance.now() - t0) / 1000);
-      },
+    this.serve(req, res).then(
+      () => this.metrics.recordDuration((performance.now() - t0) / 1000),
       (err: unknown) => {
         this.metrics.recordError();
         this.logger.error({ exporter: this.id, err }, "scrape failed");
-        res.writeHead(500, { "content-type": "text/plain" }).end(`scrape failed: ${String(err)}\n`);
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" }).end(`scrape failed: ${String(err)}\n`);
+        else res.destroy();
       },
     );
+  }
+
+  /** Streams the exposition: memory holds one slice, however large the scrape. */
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let started = false;
+    await this.writeExposition(async (part) => {
+      if (!started) {
+        started = true;
+        res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+      }
+      if (req.method === "HEAD" || res.destroyed) return;
+      if (!res.write(part)) await new Promise<void>((resolve) => {
+        const done = (): void => {
+          res.off("drain", done);
+          res.off("close", done);
+          resolve();
+        };
+        res.on("drain", done);
+        res.on("close", done);
+      });
+    });
+    if (!started) res.writeHead(200, { "content-type": PROMETHEUS_CONTENT_TYPE });
+    res.end();
   }
 }

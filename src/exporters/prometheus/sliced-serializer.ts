@@ -16,6 +16,7 @@
  */
 import { PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
 import { DataPointType, type MetricData, type ResourceMetrics, type ScopeMetrics } from "@opentelemetry/sdk-metrics";
+import { metricFamilyName, prometheusType } from "./metric-family-name.ts";
 
 /** About 20 ms of serialization per slice on this machine. */
 export const LINES_PER_SLICE = 4000;
@@ -27,10 +28,8 @@ export interface SerializerOptions {
   readonly withoutScopeInfo: boolean;
 }
 
-/** The serializer's name normalization; a method it does not declare publicly. */
-interface NamingSerializer {
-  _getPrometheusMetricName(metric: MetricData): string | undefined;
-}
+/** What the SDK serializer writes when there is nothing else (after target_info). */
+const NO_REGISTERED_METRICS = "# no registered metrics";
 
 interface Member {
   readonly scope: ScopeMetrics["scope"];
@@ -46,43 +45,102 @@ interface Slice {
 /** Resolves on the event loop's next turn, after pending I/O callbacks. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Called for a series the serializer could not render (it is left out of the scrape). */
+export type SkipListener = (family: string, error: unknown) => void;
+
 export class SlicedPrometheusSerializer {
   private readonly whole: PrometheusSerializer;
   private readonly continuation: PrometheusSerializer;
   private readonly linesPerSlice: number;
+  private readonly prefix: string;
 
   constructor(options: SerializerOptions, linesPerSlice = LINES_PER_SLICE) {
     this.whole = new PrometheusSerializer(options.prefix, false, undefined, options.withoutTargetInfo, options.withoutScopeInfo);
     this.continuation = new PrometheusSerializer(options.prefix, false, undefined, true, options.withoutScopeInfo);
     this.linesPerSlice = Math.max(1, linesPerSlice);
+    this.prefix = options.prefix ?? "";
   }
 
   /** The exposition text of `resourceMetrics`, equal to one `PrometheusSerializer.serialize` call. */
-  async serialize(resourceMetrics: ResourceMetrics, yieldTurn: () => Promise<void> = nextTurn): Promise<string> {
-    const slices = this.slice(resourceMetrics);
-    if (slices === null) return this.whole.serialize(resourceMetrics);
-    let text = "";
+  async serialize(resourceMetrics: ResourceMetrics, yieldTurn: () => Promise<void> = nextTurn, onSkip: SkipListener = ignoreSkip): Promise<string> {
+    const parts: string[] = [];
+    await this.write(resourceMetrics, (part) => void parts.push(part), yieldTurn, onSkip);
+    return parts.join("");
+  }
+
+  /**
+   * Hands the exposition to `sink` in parts (a slice each, in order) and waits for the sink's
+   * promise, if any, before the next. A slice the serializer fails on (a label so long that the
+   * text exceeds what a string can hold) is retried one series at a time, and only the series
+   * that cannot be rendered are left out, reported to `onSkip`. The text ends with a newline
+   * (the SDK leaves it out after "# no registered metrics", which the text format requires).
+   */
+  async write(
+    resourceMetrics: ResourceMetrics,
+    out: (part: string) => void | Promise<void>,
+    yieldTurn: () => Promise<void> = nextTurn,
+    onSkip: SkipListener = ignoreSkip,
+  ): Promise<void> {
+    const resource = resourceMetrics.resource;
+    const slices = this.slice(resourceMetrics) ?? [{ members: allMembers(resourceMetrics), continues: false }];
+    let endsWithNewline = true;
+    const sink = (part: string): void | Promise<void> => {
+      if (part !== "") endsWithNewline = part.endsWith("\n");
+      return out(part);
+    };
     for (let k = 0; k < slices.length; k++) {
       if (k > 0) await yieldTurn();
-      const { members, continues } = slices[k];
-      const part = (k === 0 ? this.whole : this.continuation).serialize({
-        resource: resourceMetrics.resource,
-        scopeMetrics: members.map((m) => ({ scope: m.scope, metrics: [m.metric] })),
-      });
-      text += continues ? withoutLeadingMetadata(part) : part;
+      const slice = slices[k];
+      let part: string | null;
+      try {
+        part = (k === 0 ? this.whole : this.continuation).serialize({ resource, scopeMetrics: slice.members.map((m) => ({ scope: m.scope, metrics: [m.metric] })) });
+        if (slice.continues) part = withoutLeadingMetadata(part);
+      } catch {
+        part = null;
+      }
+      if (part !== null) await sink(part);
+      else await this.writeSeriesBySeries(resource, slice, k === 0, sink, onSkip);
     }
-    return text;
+    if (!endsWithNewline) await sink("\n");
+  }
+
+  /** A slice one series at a time: each part carries its family's metadata only once. */
+  private async writeSeriesBySeries(
+    resource: ResourceMetrics["resource"],
+    slice: Slice,
+    first: boolean,
+    sink: (part: string) => void | Promise<void>,
+    onSkip: SkipListener,
+  ): Promise<void> {
+    if (first) {
+      const info = this.whole.serialize({ resource, scopeMetrics: [] });
+      const end = info.lastIndexOf(NO_REGISTERED_METRICS);
+      if (end !== 0) await sink(end < 0 ? info : info.slice(0, end));
+    }
+    let family = slice.continues && slice.members.length > 0 ? metricFamilyName(slice.members[0].metric, this.prefix) : undefined;
+    for (const { scope, metric } of slice.members) {
+      const name = metricFamilyName(metric, this.prefix);
+      for (const dp of metric.dataPoints) {
+        let part: string;
+        try {
+          part = this.continuation.serialize({ resource, scopeMetrics: [{ scope, metrics: [{ ...metric, dataPoints: [dp] } as MetricData] }] });
+        } catch (e) {
+          onSkip(name ?? metric.descriptor.name, e);
+          continue;
+        }
+        await sink(name === family ? withoutLeadingMetadata(part) : part);
+        family = name;
+      }
+    }
   }
 
   /** The slices in serialization order, or null when one call must do it (small, or families whose members disagree). */
   private slice(resourceMetrics: ResourceMetrics): Slice[] | null {
-    const naming = this.whole as unknown as Partial<NamingSerializer>;
-    if (typeof naming._getPrometheusMetricName !== "function") return null;
     const families = new Map<string, Member[]>();
     let lines = 0;
     for (const scopeMetrics of resourceMetrics.scopeMetrics) {
       for (const metric of scopeMetrics.metrics) {
-        const name = naming._getPrometheusMetricName.call(this.whole, metric);
+        const name = metricFamilyName(metric, this.prefix);
         if (name === undefined) continue; // the serializer skips it too
         const family = families.get(name);
         if (family === undefined) families.set(name, [{ scope: scopeMetrics.scope, metric }]);
@@ -138,18 +196,12 @@ function sameMetadata(a: MetricData, b: MetricData): boolean {
   return prometheusType(a) === prometheusType(b) && a.descriptor.description === b.descriptor.description && a.descriptor.unit === b.descriptor.unit;
 }
 
-function prometheusType(metric: MetricData): string {
-  switch (metric.dataPointType) {
-    case DataPointType.SUM:
-      return metric.isMonotonic ? "counter" : "gauge";
-    case DataPointType.GAUGE:
-      return "gauge";
-    case DataPointType.HISTOGRAM:
-      return "histogram";
-    default:
-      return "untyped";
-  }
+/** Every member in serialization input order (the one-slice case). */
+function allMembers(resourceMetrics: ResourceMetrics): Member[] {
+  return resourceMetrics.scopeMetrics.flatMap((sm) => sm.metrics.map((metric) => ({ scope: sm.scope, metric })));
 }
+
+const ignoreSkip: SkipListener = () => {};
 
 /** `text` without its first family's HELP, UNIT and TYPE lines (escaped: each is one line). */
 function withoutLeadingMetadata(text: string): string {

@@ -59,11 +59,14 @@ const optionsArb: fc.Arbitrary<SerializerOptions> = fc.record({
 
 const immediately = async (): Promise<void> => {};
 
+/** The SDK ends "# no registered metrics" without the newline the text format requires; the sliced serializer adds it. */
+const withFinalNewline = (text: string): string => (text.endsWith("\n") ? text : `${text}\n`);
+
 describe("SlicedPrometheusSerializer", () => {
   it("writes exactly the text of one PrometheusSerializer.serialize call, for any slice size", async () => {
     await fc.assert(
       fc.asyncProperty(resourceMetricsArb, optionsArb, fc.integer({ min: 1, max: 60 }), async (rm, options, lines) => {
-        const expected = new PrometheusSerializer(options.prefix, false, undefined, options.withoutTargetInfo, options.withoutScopeInfo).serialize(rm);
+        const expected = withFinalNewline(new PrometheusSerializer(options.prefix, false, undefined, options.withoutTargetInfo, options.withoutScopeInfo).serialize(rm));
         assert.equal(await new SlicedPrometheusSerializer(options, lines).serialize(rm, immediately), expected);
       }),
       { numRuns: 300 },
@@ -109,8 +112,40 @@ describe("SlicedPrometheusSerializer", () => {
       const text = await new SlicedPrometheusSerializer({ prefix: undefined, withoutTargetInfo: true, withoutScopeInfo: false }, 10).serialize(rm, async () => {
         turns++;
       });
-      assert.equal(text, new PrometheusSerializer(undefined, false, undefined, true, false).serialize(rm));
+      assert.equal(text, withFinalNewline(new PrometheusSerializer(undefined, false, undefined, true, false).serialize(rm)));
       assert.equal(turns, 0);
     }
+  });
+});
+
+describe("SlicedPrometheusSerializer.write", () => {
+  it("leaves out only a series too large to render, reports it, and serves the rest", async () => {
+    // 19 lines of a 30 MB label exceed the longest string V8 can build (~512 MiB).
+    const huge = "x".repeat(30_000_000);
+    const boundaries = Array.from({ length: 16 }, (_, i) => i + 1);
+    const big: MetricData = {
+      descriptor: { name: "latency", description: "", unit: "s", valueType: 1 },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: [
+        histogramPoint({ route: "/ok" }, [1, ...boundaries.map(() => 0)]),
+        { ...histogramPoint({ route: huge }, [1, ...boundaries.map(() => 0)]) },
+        histogramPoint({ route: "/also-ok" }, [0, 2, ...boundaries.slice(1).map(() => 0)]),
+      ].map((p) => ({ ...p, value: { ...p.value, buckets: { boundaries, counts: p.value.buckets.counts } } })),
+    };
+    const jobs: MetricData = { descriptor: { name: "jobs", description: "", unit: "", valueType: 1 }, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: [{ startTime: TIME, endTime: TIME, attributes: {}, value: 7 }] };
+    const rm: ResourceMetrics = { resource: emptyResource(), scopeMetrics: [{ scope: { name: "statset" }, metrics: [big, jobs] }] };
+    const skipped: string[] = [];
+    const parts: string[] = [];
+    await new SlicedPrometheusSerializer({ prefix: undefined, withoutTargetInfo: true, withoutScopeInfo: false }).write(rm, (p) => void parts.push(p), immediately, (family, error) => {
+      skipped.push(`${family}: ${error instanceof RangeError ? "RangeError" : String(error)}`);
+    });
+    const text = parts.join("");
+    assert.deepStrictEqual(skipped, ["latency: RangeError"]);
+    assert.match(text, /^latency_count\{route="\/ok",otel_scope_name="statset"\} 1$/m);
+    assert.match(text, /^latency_count\{route="\/also-ok",otel_scope_name="statset"\} 2$/m);
+    assert.match(text, /^jobs_total\{otel_scope_name="statset"\} 7$/m);
+    assert.equal(text.match(/^# TYPE latency histogram$/gm)?.length, 1, text.slice(0, 2000));
+    assert.ok(text.length < 100_000);
   });
 });
