@@ -28,6 +28,11 @@ export const DEFAULT_STREAM_TTL_MS = 10 * 60_000;
 export const DEFAULT_SERIES_TTL_MS = 15 * 60_000;
 /** Prometheus servers commonly cap labels per series well below this (label_limit); 128 is generous. */
 export const DEFAULT_MAX_ATTRIBUTES = 128;
+/**
+ * Input streams kept per metric name: ten times the default series budget, room for many sources
+ * feeding one series each (streams of different hosts collapse into one series).
+ */
+export const DEFAULT_MAX_STREAMS_PER_METRIC = 20_000;
 
 type Kind = "receivers" | "processors" | "exporters";
 const SINGULAR: Record<Kind, string> = { receivers: "receiver", processors: "processor", exporters: "exporter" };
@@ -113,6 +118,7 @@ function validatePipeline(
   const seriesTtlMs = r.duration("series_ttl", DEFAULT_SERIES_TTL_MS);
   if (seriesTtlMs !== 0 && seriesTtlMs < 1000 && r.has("series_ttl")) r.problem("series_ttl", "must be 0 (never expire) or at least 1s");
   const maxAttributes = r.number("max_attributes_per_point", DEFAULT_MAX_ATTRIBUTES, { min: 1, integer: true });
+  const maxStreamsPerMetric = r.number("max_streams_per_metric", DEFAULT_MAX_STREAMS_PER_METRIC, { min: 1, integer: true });
   let histogramBoundaries: number[] | null = null;
   const hb = r.value("histogram_boundaries");
   if (hb !== undefined && hb !== null) {
@@ -135,6 +141,7 @@ function validatePipeline(
     streamTtlMs,
     seriesTtlMs,
     maxAttributes,
+    maxStreamsPerMetric,
     histogramBoundaries,
   };
 }

@@ -41,6 +41,11 @@ export interface PipelineConfig {
   readonly seriesTtlMs: number;
   /** Points whose final attribute set has more keys than this are refused (a label explosion guard). */
   readonly maxAttributes: number;
+  /**
+   * Input streams tracked per metric name. Beyond it, points of new streams keep no state: delta
+   * points still record (into the series, or its overflow series), cumulative ones are refused.
+   */
+  readonly maxStreamsPerMetric: number;
   /** Explicit boundaries for histograms this pipeline creates from raw samples or summaries. */
   readonly histogramBoundaries: readonly number[] | null;
 }

@@ -283,7 +283,9 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
         if (delta && !s.isPending(id)) continue;
         const state = this.core.snapshot(slot, delta);
         s.setReaderSlot(id, slot, false);
-        if (state.stats.count === 0) continue;
+        // A delta with nothing in it is not reported; a cumulative histogram that was merged into
+        // with zero observations is (a source said the series exists: Prometheus shows `_count 0`).
+        if (state.stats.count === 0 && (delta || instrument.kind !== SlotKind.Histogram)) continue;
         out.push({
           instrument,
           attributes: s.attributes,

@@ -34,6 +34,7 @@ import {
   summaryDelta,
 } from "../processors/cumulative-to-delta.ts";
 import type { MetricsProcessor } from "../processors/types.ts";
+import { RateLimitedLog } from "../telemetry/rate-limited-log.ts";
 import { PipelineMetrics, RefusalReason } from "../telemetry/self-metrics.ts";
 import { PipelineStore } from "./store.ts";
 import {
@@ -50,12 +51,17 @@ import {
 const VALID_NAME = /^[A-Za-z][A-Za-z0-9_.\-/]{0,254}$/;
 /** Seconds a refused sender is asked to wait when the store is full. */
 export const BACKPRESSURE_RETRY_SECONDS = 5;
+/** One warning per interval while a metric keeps exceeding its stream budget. */
+const STREAM_LIMIT_LOG_INTERVAL_MS = 60_000;
 
 type InstrumentSignature = "counter" | "updown" | "gauge" | "histogram";
 
 interface InstrumentEntry {
+  readonly name: string;
   readonly signature: InstrumentSignature;
   readonly instrument: Instrument;
+  /** Input streams of this metric name tracked across resources and scopes. */
+  streams: number;
 }
 
 /** Streams of one (resource, scope, metric). */
@@ -123,6 +129,9 @@ export class Pipeline implements MetricsConsumer {
   private readonly sampleBoundaries: readonly number[];
   private readonly includeResource: ((key: string) => boolean) | null;
   private readonly tally = new Tally();
+  /** The instrument of the metric being consumed (its stream budget). */
+  private current: InstrumentEntry | null = null;
+  private readonly streamLimitLog: RateLimitedLog;
   private readonly summaryScratch = { count: 0, sum: 0 };
   private readonly explicitScratch: MutableExplicitInput = { boundaries: EMPTY, bucketCounts: EMPTY, count: 0, sum: 0, min: NaN, max: NaN };
   private generation = 0;
@@ -140,6 +149,7 @@ export class Pipeline implements MetricsConsumer {
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
+    this.streamLimitLog = new RateLimitedLog(options.logger, STREAM_LIMIT_LOG_INTERVAL_MS);
     this.sampleBoundaries = options.config.histogramBoundaries ?? DEFAULT_BOUNDARIES;
     const rt = options.config.resourceToTelemetry;
     if (!rt.enabled) this.includeResource = null;
@@ -250,19 +260,33 @@ export class Pipeline implements MetricsConsumer {
     return keep;
   }
 
-  /** The point's input stream, or null after refusing its `points` (e.g. too many attributes). */
+  /**
+   * The point's input stream, or null after refusing its `points`: too many attributes, or a
+   * cumulative point of a stream beyond the metric's stream budget (it has no state to subtract).
+   */
   private acceptedStream(
     table: MetricTable,
     entry: ResourceEntry,
     p: { readonly attributesKey: string; readonly attributes: Attributes },
     metricName: string,
     nowMs: number,
+    cumulative: boolean,
     points = 1,
   ): StreamState | null {
     const s = this.stream(table, entry, p.attributesKey, p.attributes, nowMs);
-    if (s.refusal === null) return s;
-    this.tally.refuse(RefusalReason.InvalidPoint, points, `metric ${metricName}: ${s.refusal}`);
-    return null;
+    if (s.refusal !== null) {
+      this.tally.refuse(RefusalReason.InvalidPoint, points, `metric ${metricName}: ${s.refusal}`);
+      return null;
+    }
+    if (!s.tracked && cumulative) {
+      this.tally.refuse(
+        RefusalReason.StreamLimit,
+        points,
+        `metric ${metricName}: more than max_streams_per_metric ${this.config.maxStreamsPerMetric} input streams; cumulative points of new streams are refused`,
+      );
+      return null;
+    }
+    return s;
   }
 
   /** Refuses a cumulative point older than its stream's last one (a late retry must not count twice). */
@@ -279,6 +303,7 @@ export class Pipeline implements MetricsConsumer {
     let s = prev === null ? null : prev.next;
     if (s === null || s.key !== key || s.removed) {
       s = table.streams.get(key) ?? this.newStream(table, entry, key, attributes, nowMs);
+      if (!s.tracked) return s;
       if (prev !== null) prev.next = s;
     }
     s.lastSeenMs = nowMs;
@@ -296,7 +321,20 @@ export class Pipeline implements MetricsConsumer {
       s = new StreamState(key, EMPTY_ATTRIBUTES, nowMs);
       s.refusal = `a point with ${n} attributes exceeds max_attributes_per_point ${this.config.maxAttributes}`;
     } else s = new StreamState(key, attrs, nowMs);
+    const owner = this.current as InstrumentEntry;
+    if (owner.streams >= this.config.maxStreamsPerMetric) {
+      // One metric's explosion must not fill the pipeline: its further streams keep no state.
+      // Delta points still reach the metric's series (and its overflow series); cumulative points
+      // need the state to become deltas and are refused (acceptedStream).
+      s.tracked = false;
+      this.streamLimitLog.warn(
+        { pipeline: this.id, metric: owner.name, streams: owner.streams },
+        `a metric reached max_streams_per_metric ${this.config.maxStreamsPerMetric}: its points from new attribute sets are recorded without per-stream state (cumulative ones refused); drop high-cardinality attributes or raise the limit`,
+      );
+      return s;
+    }
     table.streams.set(key, s);
+    owner.streams++;
     this.streamCount++;
     return s;
   }
@@ -311,7 +349,7 @@ export class Pipeline implements MetricsConsumer {
   }
 
   /** The instrument for a metric, or a refusal message. */
-  private instrumentFor(metric: DecodedMetric): Instrument | string {
+  private instrumentFor(metric: DecodedMetric): InstrumentEntry | string {
     if (!VALID_NAME.test(metric.name)) {
       return `invalid metric name ${JSON.stringify(metric.name.slice(0, 80))} (letters, digits, _ . - /; starting with a letter; at most 255 characters)`;
     }
@@ -328,7 +366,7 @@ export class Pipeline implements MetricsConsumer {
     }
     const found = this.instruments.get(metric.name);
     if (found !== undefined) {
-      return found.signature === signature ? found.instrument : `metric ${JSON.stringify(metric.name)} is already a ${found.signature}; a ${metric.type}${metric.type === "sum" ? (metric.monotonic ? " (monotonic)" : " (non-monotonic)") : ""} point cannot join it`;
+      return found.signature === signature ? found : `metric ${JSON.stringify(metric.name)} is already a ${found.signature}; a ${metric.type}${metric.type === "sum" ? (metric.monotonic ? " (monotonic)" : " (non-monotonic)") : ""} point cannot join it`;
     }
     const common = { unit: metric.unit, description: metric.description, cardinalityLimit: this.config.cardinalityLimit };
     let instrument: Instrument;
@@ -358,8 +396,9 @@ export class Pipeline implements MetricsConsumer {
     } catch (e) {
       return `metric ${JSON.stringify(metric.name)}: ${(e as Error).message}`;
     }
-    this.instruments.set(metric.name, { signature, instrument });
-    return instrument;
+    const created = { name: metric.name, signature, instrument, streams: 0 };
+    this.instruments.set(metric.name, created);
+    return created;
   }
 
   private consumeMetric(metric: DecodedMetric, entry: ResourceEntry, table: MetricTable, nowMs: number): void {
@@ -371,11 +410,13 @@ export class Pipeline implements MetricsConsumer {
       tally.refuse(RefusalReason.Filtered, n, "");
       return;
     }
-    const instrument = this.instrumentFor(metric);
-    if (typeof instrument === "string") {
-      tally.refuse(VALID_NAME.test(metric.name) ? RefusalReason.TypeConflict : RefusalReason.InvalidName, n, instrument);
+    const found = this.instrumentFor(metric);
+    if (typeof found === "string") {
+      tally.refuse(VALID_NAME.test(metric.name) ? RefusalReason.TypeConflict : RefusalReason.InvalidName, n, found);
       return;
     }
+    this.current = found;
+    const instrument = found.instrument;
     const overflowBefore = instrument.overflowCount;
     switch (metric.type) {
       case "sum": {
@@ -386,7 +427,13 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: non-finite value ${p.value}`);
             continue;
           }
-          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          if (monotonic && p.value < 0) {
+            // A monotonic sum never goes below zero: as a delta it would be dropped by the
+            // counter, and as a cumulative value it would become the stream's baseline.
+            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: negative ${cumulative ? "value" : "increment"} ${p.value} on a monotonic sum`);
+            continue;
+          }
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, cumulative);
           if (s === null) continue;
           let v = p.value;
           if (cumulative) {
@@ -397,9 +444,6 @@ export class Pipeline implements MetricsConsumer {
               tally.accepted++;
               continue;
             }
-          } else if (monotonic && v < 0) {
-            tally.refuse(RefusalReason.InvalidPoint, 1, `metric ${metric.name}: negative increment ${v} on a monotonic sum`);
-            continue;
           }
           this.store.setEventTime(p.timeMs);
           this.bound(s, instrument).record(v);
@@ -413,7 +457,7 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: non-finite value ${p.value}`);
             continue;
           }
-          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, false);
           if (s === null) continue;
           this.store.setEventTime(p.timeMs);
           this.bound(s, instrument).record(p.value);
@@ -432,7 +476,7 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(Number.isFinite(p.sum) ? RefusalReason.InvalidPoint : RefusalReason.NonFinite, 1, `metric ${metric.name}: ${problem}`);
             continue;
           }
-          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, cumulative);
           if (s === null) continue;
           let d: ExplicitHistogramInput | null = input;
           if (cumulative) {
@@ -442,7 +486,8 @@ export class Pipeline implements MetricsConsumer {
             if (baseline) d = null;
           }
           this.store.setEventTime(p.timeMs);
-          if (d !== null && d.count > 0) this.bound(s, instrument).mergeExplicit(d);
+          // A point without observations still makes its series visible (count 0), once.
+          if (d !== null && (d.count > 0 || s.series === null)) this.bound(s, instrument).mergeExplicit(d);
           tally.accepted++;
         }
         break;
@@ -456,7 +501,7 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(Number.isFinite(p.sum) ? RefusalReason.InvalidPoint : RefusalReason.NonFinite, 1, `metric ${metric.name}: ${problem}`);
             continue;
           }
-          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, cumulative);
           if (s === null) continue;
           let d: typeof input | null = input;
           if (cumulative) {
@@ -466,7 +511,7 @@ export class Pipeline implements MetricsConsumer {
             if (baseline) d = null;
           }
           this.store.setEventTime(p.timeMs);
-          if (d !== null && d.count > 0) this.bound(s, instrument).mergeExponential(d);
+          if (d !== null && (d.count > 0 || s.series === null)) this.bound(s, instrument).mergeExponential(d);
           tally.accepted++;
         }
         break;
@@ -478,12 +523,12 @@ export class Pipeline implements MetricsConsumer {
             tally.refuse(RefusalReason.NonFinite, 1, `metric ${metric.name}: summary count ${p.count} / sum ${p.sum} is not finite`);
             continue;
           }
-          const s = this.acceptedStream(table, entry, p, metric.name, nowMs);
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, true);
           if (s === null) continue;
           if (this.refusedOutOfOrder(s, p.timeMs, metric.name)) continue;
           const baseline = this.firstPointIsBaseline(s, p.startTimeMs);
           summaryDelta(s, p, scratch);
-          if (scratch.count > 0 && !baseline) {
+          if (!baseline && (scratch.count > 0 || s.series === null)) {
             this.store.setEventTime(p.timeMs);
             this.bound(s, instrument).mergeExplicit({
               boundaries: EMPTY,
@@ -505,7 +550,7 @@ export class Pipeline implements MetricsConsumer {
           for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) bad++;
           if (bad > 0) tally.refuse(RefusalReason.NonFinite, bad, `metric ${metric.name}: ${bad} non-finite sample value(s)`);
           if (values.length === bad) continue;
-          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, values.length - bad);
+          const s = this.acceptedStream(table, entry, p, metric.name, nowMs, false, values.length - bad);
           if (s === null) continue;
           // The store refuses non-finite values on its own; they were counted above.
           this.store.setEventTime(p.timeMs);
@@ -546,9 +591,11 @@ export class Pipeline implements MetricsConsumer {
       for (const [rk, entry] of this.resources) {
         for (const [sk, tables] of entry.scopes) {
           for (const [name, table] of tables) {
+            const owner = this.instruments.get(name);
             for (const [key, s] of table.streams) {
               if (s.lastSeenMs < cutoff) {
                 table.streams.delete(key);
+                if (owner !== undefined) owner.streams--;
                 s.removed = true;
                 s.next = null;
                 if (table.last === s) table.last = null;

@@ -42,6 +42,11 @@ export class StreamState {
   series: BoundSeries | null = null;
   /** Set when the stream's points are refused as a whole (e.g. too many attributes). */
   refusal: string | null = null;
+  /**
+   * False for a stream beyond its metric's stream budget: it is not stored, so it holds no
+   * cumulative state; delta points still record through it.
+   */
+  tracked = true;
   lastSeenMs: number;
   hasPrev = false;
   startTimeMs = 0;

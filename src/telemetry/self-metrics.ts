@@ -23,6 +23,8 @@ export const RefusalReason = {
   Decoder: "decoder",
   /** The whole batch was refused because the pipeline is over its bound (429). */
   Backpressure: "backpressure",
+  /** A cumulative point of a new stream of a metric that has max_streams_per_metric streams. */
+  StreamLimit: "stream_limit",
 } as const;
 export type RefusalReason = (typeof RefusalReason)[keyof typeof RefusalReason];
 

@@ -21,6 +21,7 @@ export function pipelineConfig(overrides: Partial<PipelineConfig> = {}): Pipelin
     streamTtlMs: 600_000,
     seriesTtlMs: 900_000,
     maxAttributes: 128,
+    maxStreamsPerMetric: 20_000,
     histogramBoundaries: null,
     ...overrides,
   };

@@ -305,3 +305,51 @@ describe("Pipeline limits", () => {
     });
   });
 });
+
+describe("Pipeline stream budget", () => {
+  describe("consume", () => {
+    it("keeps an exploding metric within max_streams_per_metric while other metrics stay exact", async () => {
+      const p = await makePipeline({ maxStreamsPerMetric: 50, cardinalityLimit: 20, maxSeries: 200 });
+      let steady = 0;
+      for (let round = 0; round < 20; round++) {
+        const flood = Array.from({ length: 100 }, (_, i) => num(1, { user: `u${round * 100 + i}` }));
+        const r = p.consume(batch([sum("flood", flood), sum("steady", [num(2, { route: "/a" })]), sum("steady_total", [num(3, {}, 1_000 + round, 1)], "cumulative")]));
+        assert.equal(r.rejectedPoints, 0, r.message);
+        steady += 2;
+      }
+      assert.equal(p.streams, 50 + 1 + 1);
+      assert.equal(valueOf(p, "steady", { route: "/a" }), steady);
+      assert.equal(valueOf(p, "steady_total"), 3);
+      // the flood's delta points all count: in its series and its overflow series
+      const flood = metricNamed(p, "flood");
+      assert.equal(flood?.dataPoints.reduce((n, dp) => n + (dp.value as number), 0), 2000);
+    });
+
+    it("refuses cumulative points of streams beyond the budget with reason stream_limit, and tracks new ones once old ones expire", async () => {
+      let now = 1_000_000;
+      const p = await makePipeline({ maxStreamsPerMetric: 2, streamTtlMs: 60_000 }, [], () => now);
+      const r = p.consume(batch([sum("c", [num(5, { k: "a" }, 1, 1), num(6, { k: "b" }, 1, 1), num(7, { k: "c" }, 1, 1)], "cumulative")]));
+      assert.deepEqual([r.acceptedPoints, r.rejectedPoints], [2, 1]);
+      assert.match(r.message, /metric c: more than max_streams_per_metric 2 input streams; cumulative points of new streams are refused/);
+      now += 61_000;
+      p.sweep();
+      const later = p.consume(batch([sum("c", [num(7, { k: "c" }, 2, 1)], "cumulative")]));
+      assert.deepEqual([later.acceptedPoints, later.rejectedPoints], [1, 0]);
+    });
+  });
+});
+
+describe("Pipeline accounting", () => {
+  describe("consume", () => {
+    it("refuses a negative value of a monotonic sum, cumulative or delta, and records nothing for it", async () => {
+      const p = await makePipeline();
+      const r = p.consume(batch([sum("c", [num(-5, { s: "cum" }, 1, 1)], "cumulative"), sum("d", [num(-1)]), sum("u", [num(-3, {}, 1, 1)], "cumulative", false)]));
+      assert.deepEqual([r.acceptedPoints, r.rejectedPoints], [1, 2]);
+      assert.match(r.message, /negative value -5 on a monotonic sum/);
+      const next = p.consume(batch([sum("c", [num(4, { s: "cum" }, 2, 1)], "cumulative")]));
+      assert.equal(next.acceptedPoints, 1);
+      assert.equal(valueOf(p, "c", { s: "cum" }), 4);
+      assert.equal(valueOf(p, "u"), -3);
+    });
+  });
+});

@@ -330,7 +330,8 @@ export class OtlpJsonDecoder {
         min,
         max,
         boundaries,
-        bucketCounts,
+        // OTLP allows a histogram with neither buckets nor bounds: its count is one +Inf bucket.
+        bucketCounts: bucketCounts.length > 0 ? bucketCounts : [count],
       });
     }
     this.#pi = -1;

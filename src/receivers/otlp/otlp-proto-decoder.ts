@@ -626,7 +626,8 @@ export class OtlpProtoDecoder {
       min,
       max,
       boundaries,
-      bucketCounts: bucketCounts ?? [],
+      // OTLP allows a histogram with neither buckets nor bounds: its count is one +Inf bucket.
+      bucketCounts: bucketCounts !== undefined && bucketCounts.length > 0 ? bucketCounts : [count],
     };
   }
 
