@@ -23,6 +23,13 @@ export const EMPTY_ATTRIBUTE_SET: AttributeSet = Object.freeze({ attributes: Obj
 
 /** Default entries per generation: room for the series of a busy gateway process. */
 export const DEFAULT_INTERN_CAPACITY = 65_536;
+/**
+ * Bytes of stored attribute fields, and characters of keys, per generation: with large sets (up
+ * to 128 attributes of 4096 characters each) the entry count alone would not bound memory.
+ */
+export const GENERATION_BYTE_BUDGET = 32 * 1024 * 1024;
+/** Attribute fields longer than this are not cached by bytes (rare; they are built each time). */
+export const MAX_CACHED_ATTRIBUTE_BYTES = 16 * 1024;
 
 /**
  * Hash of a byte range, four bytes per step (word-wise FNV-style mixing with a rotate, then the
@@ -86,6 +93,10 @@ const INITIAL_ARENA_BYTES = 16 * 1024;
  */
 class ByteGeneration {
   count = 0;
+  /** Bytes stored in the arena. */
+  get bytes(): number {
+    return this.#arenaPos;
+  }
   /** Per bucket: [hash, entry + 1]; entry + 1 === 0 marks an empty bucket. */
   #table = new Int32Array(INITIAL_BUCKETS * 2);
   #mask = INITIAL_BUCKETS - 1;
@@ -193,12 +204,25 @@ export class AttributeInterner {
   #bytesPrevious = new ByteGeneration();
   #keysCurrent = new Map<string, AttributeSet>();
   #keysPrevious = new Map<string, AttributeSet>();
+  /** Characters of the keys in the current key generation. */
+  #keyChars = 0;
+  #truncated = 0;
 
   constructor(capacity: number = DEFAULT_INTERN_CAPACITY) {
     if (!Number.isInteger(capacity) || capacity < 1) {
       throw new RangeError(`AttributeInterner capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
+  }
+
+  /** Attribute values cut to MAX_ATTRIBUTE_VALUE_LENGTH by the decoders using this cache. */
+  get truncatedValues(): number {
+    return this.#truncated;
+  }
+
+  /** Called by a decoder that built a set with `n` truncated values. */
+  countTruncated(n: number): void {
+    this.#truncated += n;
   }
 
   /** Entries dropped by generation rotations since construction. */
@@ -238,6 +262,7 @@ export class AttributeInterner {
 
   /** Remembers `set` for the bytes buf[start, end) (copied, so the request buffer is not retained). */
   storeBytes(buf: Uint8Array, start: number, end: number, hash: number, set: AttributeSet): void {
+    if (end - start > MAX_CACHED_ATTRIBUTE_BYTES) return;
     this.#insertBytes(buf.subarray(start, end), hash, set);
   }
 
@@ -247,12 +272,14 @@ export class AttributeInterner {
     if (set !== undefined) return set;
     set = this.#keysPrevious.get(key);
     if (set === undefined) set = { attributes, key };
-    if (this.#keysCurrent.size >= this.capacity) {
+    if (this.#keysCurrent.size >= this.capacity || this.#keyChars + key.length > GENERATION_BYTE_BUDGET) {
       this.#evictions += this.#keysPrevious.size;
       this.#keysPrevious = this.#keysCurrent;
       this.#keysCurrent = new Map();
+      this.#keyChars = 0;
     }
     this.#keysCurrent.set(key, set);
+    this.#keyChars += key.length;
     return set;
   }
 
@@ -263,7 +290,7 @@ export class AttributeInterner {
 
   /** `bytes` is copied before any generation is dropped, so it may point into the previous one. */
   #insertBytes(bytes: Uint8Array, hash: number, set: AttributeSet): void {
-    if (this.#bytesCurrent.count >= this.capacity) {
+    if (this.#bytesCurrent.count >= this.capacity || this.#bytesCurrent.bytes + bytes.length > GENERATION_BYTE_BUDGET) {
       const next = new ByteGeneration();
       next.insert(bytes, hash, set);
       this.#evictions += this.#bytesPrevious.count;

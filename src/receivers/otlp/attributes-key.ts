@@ -4,6 +4,7 @@
  * cache lookup does not need the object first; a property test holds the two to the same output.
  */
 import type { Attributes } from "@opentelemetry/api";
+import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, truncatedValue } from "../attribute-limits.ts";
 
 type PrimitiveAttribute = string | number | boolean;
 
@@ -26,16 +27,24 @@ export class AttributeSetBuilder {
   readonly #values: PrimitiveAttribute[] = [];
   readonly #order: number[] = [];
   #problem = "";
+  #truncated = 0;
 
   reset(): void {
     this.#keys.length = 0;
     this.#values.length = 0;
     this.#problem = "";
+    this.#truncated = 0;
+  }
+
+  /** Values cut to MAX_ATTRIBUTE_VALUE_LENGTH since reset(). */
+  get truncated(): number {
+    return this.#truncated;
   }
 
   /**
    * Why the pairs added since reset() cannot form a set ("" when they can): an empty key, which no
-   * exporter can name (Prometheus would render `{="v"}` and lose the whole scrape).
+   * exporter can name (Prometheus would render `{="v"}` and lose the whole scrape), or a key over
+   * MAX_ATTRIBUTE_KEY_LENGTH (src/receivers/attribute-limits.ts).
    */
   get problem(): string {
     return this.#problem;
@@ -46,7 +55,14 @@ export class AttributeSetBuilder {
   }
 
   add(key: string, value: PrimitiveAttribute): void {
-    if (key === "" && this.#problem === "") this.#problem = "empty attribute key";
+    if (this.#problem === "") {
+      if (key === "") this.#problem = "empty attribute key";
+      else if (key.length > MAX_ATTRIBUTE_KEY_LENGTH) this.#problem = `attribute key of ${key.length} characters exceeds ${MAX_ATTRIBUTE_KEY_LENGTH}`;
+    }
+    if (typeof value === "string" && value.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
+      value = truncatedValue(value);
+      this.#truncated++;
+    }
     this.#keys.push(key);
     this.#values.push(value);
   }

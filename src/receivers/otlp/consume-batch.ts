@@ -21,6 +21,7 @@ export function consumeBatch(
   metrics: ReceiverMetrics,
   transport: Transport,
 ): ExportOutcome {
+  metrics.noteTruncations();
   metrics.refused(transport, "decoder", batch.rejectedPoints);
   let result;
   try {

@@ -33,7 +33,7 @@ export class OtlpReceiver implements Receiver {
 
   constructor(ctx: ComponentContext, config: OtlpReceiverConfig, next: MetricsConsumer, hooks: OtlpReceiverHooks = {}) {
     this.interner = new AttributeInterner(hooks.internCapacity ?? DEFAULT_INTERN_CAPACITY);
-    this.#metrics = new ReceiverMetrics(ctx.meterProvider, ctx.id, this.interner);
+    this.#metrics = new ReceiverMetrics(ctx.meterProvider, ctx.id, this.interner, ctx.logger);
     const protoDecoder = new OtlpProtoDecoder({ interner: this.interner });
     const { http, grpc } = config.protocols;
     this.http =

@@ -450,6 +450,7 @@ export class OtlpJsonDecoder {
     }
     if (builder.size === 0) return EMPTY_ATTRIBUTE_SET;
     const key = builder.key();
+    if (builder.truncated > 0) this.interner.countTruncated(builder.truncated);
     return this.interner.getKey(key) ?? this.interner.internKey(key, builder.build());
   }
 

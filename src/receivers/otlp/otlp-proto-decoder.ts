@@ -867,6 +867,7 @@ export class OtlpProtoDecoder {
       return null;
     }
     const key = builder.key();
+    if (builder.truncated > 0) interner.countTruncated(builder.truncated);
     const set = interner.getKey(key) ?? interner.internKey(key, builder.build());
     interner.storeBytes(buf, start, end, hashView(this.#view, start, end), set);
     return set;

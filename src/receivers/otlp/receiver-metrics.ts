@@ -7,7 +7,13 @@ import { LATENCY_BOUNDARIES } from "../../telemetry/self-metrics.ts";
 import type { Attributes, Counter, Histogram, ObservableCounter, ObservableResult } from "@opentelemetry/api";
 import type { MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { DecodedBatch } from "../../pipeline/types.ts";
+import type { Logger } from "pino";
+import { RateLimitedLog } from "../../telemetry/rate-limited-log.ts";
+import { MAX_ATTRIBUTE_VALUE_LENGTH } from "../attribute-limits.ts";
 import type { AttributeInterner } from "./attribute-interner.ts";
+
+/** At most one truncation warning per receiver this often. */
+const TRUNCATION_LOG_INTERVAL_MS = 60_000;
 
 export type Transport = "http" | "grpc";
 
@@ -46,12 +52,17 @@ export class ReceiverMetrics {
   readonly #points: Counter;
   readonly #duration: Histogram;
   readonly #evictions: ObservableCounter;
-  readonly #observe: (result: ObservableResult) => void;
+  readonly #truncations: ObservableCounter;
+  readonly #observeEvictions: (result: ObservableResult) => void;
+  readonly #observeTruncations: (result: ObservableResult) => void;
+  readonly #interner: AttributeInterner;
+  readonly #truncationLog: RateLimitedLog;
+  #truncationsLogged = 0;
   readonly #receiver: string;
   /** Label sets are built once per distinct combination, not per request. */
   readonly #labels = new Map<string, Attributes>();
 
-  constructor(meterProvider: MeterProvider, receiverId: string, interner: AttributeInterner) {
+  constructor(meterProvider: MeterProvider, receiverId: string, interner: AttributeInterner, logger: Logger) {
     const meter = meterProvider.getMeter("statset");
     this.#receiver = receiverId;
     this.#requests = meter.createCounter("statset.receiver.requests", {
@@ -72,9 +83,17 @@ export class ReceiverMetrics {
       description: "Attribute sets dropped from a receiver's intern cache to keep it bounded.",
       unit: "{entry}",
     });
+    this.#truncations = meter.createObservableCounter("statset.receiver.attribute_values.truncated", {
+      description: `Attribute values cut to ${MAX_ATTRIBUTE_VALUE_LENGTH} characters, counted when a decoder builds the set (a cached set is not counted again).`,
+      unit: "{value}",
+    });
     const labels = { receiver: receiverId };
-    this.#observe = (result: ObservableResult) => result.observe(interner.evictions, labels);
-    this.#evictions.addCallback(this.#observe);
+    this.#observeEvictions = (result: ObservableResult) => result.observe(interner.evictions, labels);
+    this.#observeTruncations = (result: ObservableResult) => result.observe(interner.truncatedValues, labels);
+    this.#evictions.addCallback(this.#observeEvictions);
+    this.#truncations.addCallback(this.#observeTruncations);
+    this.#interner = interner;
+    this.#truncationLog = new RateLimitedLog(logger, TRUNCATION_LOG_INTERVAL_MS);
   }
 
   /** One finished request. */
@@ -105,7 +124,19 @@ export class ReceiverMetrics {
 
   /** Detaches the observable callback (the instruments themselves live as long as the provider). */
   close(): void {
-    this.#evictions.removeCallback(this.#observe);
+    this.#evictions.removeCallback(this.#observeEvictions);
+    this.#truncations.removeCallback(this.#observeTruncations);
+  }
+
+  /** Logs (rate-limited) when decoding truncated attribute values since the last call. */
+  noteTruncations(): void {
+    const n = this.#interner.truncatedValues;
+    if (n === this.#truncationsLogged) return;
+    this.#truncationLog.warn(
+      { receiver: this.#receiver, truncated: n - this.#truncationsLogged },
+      `attribute values longer than ${MAX_ATTRIBUTE_VALUE_LENGTH} characters were truncated`,
+    );
+    this.#truncationsLogged = n;
   }
 
   #pointLabels(transport: Transport, outcome: string, reason: string): Attributes {

@@ -34,6 +34,22 @@ describe("AttributeInterner", () => {
     });
   });
 
+  describe("storeBytes", () => {
+    it("does not cache attribute fields beyond 16 KiB, and bounds the bytes of a generation", () => {
+      const interner = new AttributeInterner(1_000_000);
+      const set = interner.internKey("x", Object.freeze({}));
+      const large = new Uint8Array(16 * 1024 + 1);
+      interner.storeBytes(large, 0, large.length, hashBytes(large, 0, large.length), set);
+      assert.equal(interner.lookupBytes(new DataView(large.buffer), 0, large.length, hashBytes(large, 0, large.length)), undefined);
+      const chunk = new Uint8Array(16 * 1024);
+      for (let i = 0; i < 5000; i++) {
+        new DataView(chunk.buffer).setUint32(0, i);
+        interner.storeBytes(chunk, 0, chunk.length, hashBytes(chunk, 0, chunk.length), set);
+      }
+      assert.ok(interner.evictions > 0, "5000 entries of 16 KiB (80 MiB) forced rotations");
+    });
+  });
+
   describe("lookupSequential", () => {
     /** Stores `ranges` (byte arrays laid out one after the other in one buffer) under sets k0, k1, ... */
     function stored(interner: AttributeInterner, ranges: number[][]): { view: DataView; spans: [number, number][]; sets: ReturnType<AttributeInterner["internKey"]>[] } {
@@ -111,6 +127,14 @@ describe("AttributeInterner", () => {
         assert.equal(interner.internKey("hot", Object.freeze({})), hot, `hot entry kept at ${i}`);
       }
       assert.ok(interner.size <= 8);
+      assert.ok(interner.evictions > 0);
+    });
+
+    it("rotates by characters as well as by entries, so large keys cannot grow it without bound", () => {
+      const interner = new AttributeInterner(1_000_000);
+      const big = "k".repeat(1024 * 1024);
+      for (let i = 0; i < 100; i++) interner.internKey(`${i}${big}`, Object.freeze({}));
+      assert.ok(interner.size <= 64, `${interner.size} keys of 1 MiB held`);
       assert.ok(interner.evictions > 0);
     });
 

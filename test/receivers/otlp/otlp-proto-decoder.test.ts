@@ -492,6 +492,29 @@ describe("OtlpProtoDecoder", () => {
       assert.match(sb.rejectionMessage, /scope at byte \d+: name or version is not valid UTF-8/);
     });
 
+    it("truncates attribute values beyond 4096 characters (counted once per set built) and refuses keys beyond 1024", () => {
+      const long = "\u00e9".repeat(4095) + "\ud83d\ude00" + "x".repeat(100);
+      const bytes = request([
+        (m) =>
+          m.stringField(1, "g").message(5, (g) =>
+            g
+              .message(1, (dp) => kvString(dp, 7, "k", long).doubleField(4, 1))
+              .message(1, (dp) => kvString(dp, 7, "k", long).doubleField(4, 2))
+              .message(1, (dp) => kvString(dp, 7, "q".repeat(1025), "v").doubleField(4, 3)),
+          ),
+      ]);
+      const decoder = new OtlpProtoDecoder();
+      const batch = decoder.decode(bytes);
+      const points = metricByName(batch, "g").points;
+      assert.equal(points.length, 2);
+      // the cut falls inside the emoji's surrogate pair: both halves go
+      assert.equal(points[0].attributes.k, "\u00e9".repeat(4095));
+      assert.equal(points[0].attributes, points[1].attributes);
+      assert.equal(decoder.interner.truncatedValues, 1);
+      assert.equal(batch.rejectedPoints, 1);
+      assert.match(batch.rejectionMessage, /attribute key of 1025 characters exceeds 1024/);
+    });
+
     it("accepts U+FFFD itself, which is valid UTF-8", () => {
       const batch = new OtlpProtoDecoder().decode(
         request([(m) => m.stringField(1, "g").message(5, (g) => g.message(1, (dp) => kvString(dp, 7, "k", "\uFFFD and more text than the ASCII path takes").doubleField(4, 1)))]),
