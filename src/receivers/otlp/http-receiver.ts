@@ -56,6 +56,8 @@ export interface OtlpHttpReceiverDeps {
 }
 
 const INGEST_PREFIX = "/v1/ingest/";
+/** `/v1/ingest` encodings whose bodies are not JSON or text (they keep max_request_body_size). */
+const BINARY_ENCODINGS: ReadonlySet<string> = new Set(["otlp_proto"]);
 const ENCODING_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** How long shutdown waits for in-flight requests before cutting connections. */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -219,33 +221,41 @@ export class OtlpHttpReceiver implements Receiver {
     const format = parseContentType(contentType);
     const replyFormat: Format = format ?? "json";
 
+    // Everything refused before the body is read closes the connection after a bounded drain
+    // (#refuseUnread): otherwise the server would read whatever the client keeps sending.
+    if (this.#stopping) {
+      res.setHeader("Retry-After", String(SHUTDOWN_RETRY_AFTER_SECONDS));
+      res.setHeader("Connection", "close");
+      this.#refuseUnread(req, res, t0, replyFormat, 503, GRPC_CODE.UNAVAILABLE, "receiver is shutting down", "unavailable");
+      return;
+    }
+    // Authenticate before routing: an unauthenticated caller learns nothing, not even which paths exist.
+    if (this.#auth !== undefined && !this.#auth.check(req.headers.authorization)) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="statset"');
+      this.#refuseUnread(req, res, t0, replyFormat, 401, GRPC_CODE.UNAUTHENTICATED, "missing or invalid bearer token", "unauthenticated");
+      return;
+    }
     let extra: ExtraDecoder | undefined;
+    let encoding = "";
     if (path !== this.#config.metrics_url_path) {
-      const name = path.startsWith(INGEST_PREFIX) ? path.slice(INGEST_PREFIX.length) : "";
-      extra = ENCODING_NAME.test(name) ? this.#extra.get(name) : undefined;
+      encoding = path.startsWith(INGEST_PREFIX) ? path.slice(INGEST_PREFIX.length) : "";
+      extra = ENCODING_NAME.test(encoding) ? this.#extra.get(encoding) : undefined;
       if (extra === undefined) {
-        this.#error(res, t0, replyFormat, 404, GRPC_CODE.NOT_FOUND, `no such endpoint: ${path}`, "not_found");
+        const served = [...this.#extra.keys()].map((e) => `${INGEST_PREFIX}${e}`);
+        const known = [this.#config.metrics_url_path, ...served].join(", ");
+        const message = path.startsWith(INGEST_PREFIX) ? `no decoder for encoding ${JSON.stringify(encoding)} at ${path}; served: ${known}` : `no such endpoint: ${path}; served: ${known}`;
+        this.#refuseUnread(req, res, t0, replyFormat, 404, GRPC_CODE.NOT_FOUND, message, "not_found");
         return;
       }
     }
     if (req.method !== "POST") {
       res.setHeader("Allow", "POST");
-      this.#error(res, t0, replyFormat, 405, GRPC_CODE.UNIMPLEMENTED, `method ${req.method ?? ""} not allowed; use POST`, "method_not_allowed");
-      return;
-    }
-    if (this.#stopping) {
-      res.setHeader("Retry-After", String(SHUTDOWN_RETRY_AFTER_SECONDS));
-      res.setHeader("Connection", "close");
-      this.#error(res, t0, replyFormat, 503, GRPC_CODE.UNAVAILABLE, "receiver is shutting down", "unavailable");
-      return;
-    }
-    if (this.#auth !== undefined && !this.#auth.check(req.headers.authorization)) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="statset"');
-      this.#error(res, t0, replyFormat, 401, GRPC_CODE.UNAUTHENTICATED, "missing or invalid bearer token", "unauthenticated");
+      this.#refuseUnread(req, res, t0, replyFormat, 405, GRPC_CODE.UNIMPLEMENTED, `method ${req.method ?? ""} not allowed; use POST`, "method_not_allowed");
       return;
     }
     if (extra === undefined && format === undefined) {
-      this.#error(
+      this.#refuseUnread(
+        req,
         res,
         t0,
         "json",
@@ -258,7 +268,8 @@ export class OtlpHttpReceiver implements Receiver {
     }
     const coding = parseContentEncoding(req.headers["content-encoding"]);
     if (coding === undefined) {
-      this.#error(
+      this.#refuseUnread(
+        req,
         res,
         t0,
         replyFormat,
@@ -272,7 +283,10 @@ export class OtlpHttpReceiver implements Receiver {
 
     let body: Buffer;
     try {
-      body = await readBody(req, coding, this.#config.max_request_body_size, extra === undefined ? this.#bodies : undefined);
+      // JSON costs the event loop far more per byte than protobuf: it gets its own, lower limit.
+      const json = extra === undefined ? format === "json" : !BINARY_ENCODINGS.has(encoding);
+      const limit = json ? Math.min(this.#config.max_json_body_size, this.#config.max_request_body_size) : this.#config.max_request_body_size;
+      body = await readBody(req, coding, limit, extra === undefined ? this.#bodies : undefined);
     } catch (err) {
       if (!(err instanceof BodyReadError)) throw err;
       if (err.kind === "aborted") {
@@ -323,6 +337,18 @@ export class OtlpHttpReceiver implements Receiver {
         : encodeExportResponseJson(outcome.rejectedPoints, outcome.message);
     this.#send(res, 200, replyFormat, payload);
     this.#deps.metrics.request("http", outcome.rejectedPoints > 0 ? "partial" : "success", "200", (performance.now() - t0) / 1000);
+  }
+
+  /**
+   * An error answered before the body was read: the connection closes after the response, once
+   * at most DISCARD_LIMIT_BYTES / DISCARD_TIMEOUT_MS of the body were discarded (so the client can
+   * read the response instead of a reset), as for 413.
+   */
+  #refuseUnread(req: IncomingMessage, res: ServerResponse, t0: number, format: Format, status: number, code: number, message: string, outcome: RequestOutcome): void {
+    if (!req.complete) res.setHeader("Connection", "close");
+    this.#error(res, t0, format, status, code, message, outcome);
+    if (req.complete) return;
+    void drainRequest(req).then(() => req.socket.destroy());
   }
 
   #error(res: ServerResponse, t0: number, format: Format, status: number, code: number, message: string, outcome: RequestOutcome): void {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { ConfigError } from "../../../src/components/types.ts";
 import { otlpReceiverFactory } from "../../../src/receivers/otlp/factory.ts";
 import { ListenError } from "../../../src/telemetry/http-listen.ts";
-import { DEFAULT_MAX_BODY_BYTES, isLoopbackHost, parseEndpoint } from "../../../src/receivers/otlp/config.ts";
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_JSON_BODY_BYTES, isLoopbackHost, parseEndpoint } from "../../../src/receivers/otlp/config.ts";
 import { RecordingConsumer, createTestContext } from "../../support/otlp-receiver-harness.ts";
 
 function validate(raw: unknown): { config: ReturnType<typeof otlpReceiverFactory.validate>; errors: ConfigError[] } {
@@ -14,15 +14,21 @@ function validate(raw: unknown): { config: ReturnType<typeof otlpReceiverFactory
 
 describe("otlpReceiverFactory", () => {
   describe("createDefaultConfig", () => {
-    it("enables HTTP on 127.0.0.1:4318 and gRPC on 127.0.0.1:4317 with 64 MiB limits", () => {
+    it("enables HTTP on 127.0.0.1:4318 and gRPC on 127.0.0.1:4317 with 64 MiB limits, 8 MiB for JSON", () => {
       assert.equal(otlpReceiverFactory.type, "otlp");
       assert.deepStrictEqual(otlpReceiverFactory.createDefaultConfig(), {
         protocols: {
-          http: { endpoint: "127.0.0.1:4318", max_request_body_size: DEFAULT_MAX_BODY_BYTES, metrics_url_path: "/v1/metrics", allow_unauthenticated_non_loopback: false },
+          http: {
+            endpoint: "127.0.0.1:4318",
+            max_request_body_size: DEFAULT_MAX_BODY_BYTES,
+            max_json_body_size: DEFAULT_MAX_JSON_BODY_BYTES,
+            metrics_url_path: "/v1/metrics", allow_unauthenticated_non_loopback: false,
+          },
           grpc: { endpoint: "127.0.0.1:4317", max_recv_msg_size: DEFAULT_MAX_BODY_BYTES, allow_unauthenticated_non_loopback: false },
         },
       });
       assert.equal(DEFAULT_MAX_BODY_BYTES, 64 * 1024 * 1024);
+      assert.equal(DEFAULT_MAX_JSON_BODY_BYTES, 8 * 1024 * 1024);
     });
   });
 
@@ -53,6 +59,7 @@ describe("otlpReceiverFactory", () => {
       assert.deepStrictEqual(config.protocols.http, {
         endpoint: "[::1]:9000",
         max_request_body_size: 1024,
+        max_json_body_size: DEFAULT_MAX_JSON_BODY_BYTES,
         metrics_url_path: "/m",
         auth: { bearer_token: "t" },
         allow_unauthenticated_non_loopback: false,

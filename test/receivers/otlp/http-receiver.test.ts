@@ -2,6 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { connect } from "node:net";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -62,6 +63,55 @@ function send(port: number, path: string, options: PostOptions = {}): Promise<Ht
     );
     req.on("error", reject);
     req.end(body);
+  });
+}
+
+interface StreamedRefusal {
+  /** The status line the server answered with. */
+  readonly statusLine: string;
+  /** Body bytes the client managed to write before the server closed the connection. */
+  readonly bytesWritten: number;
+  /** Whether the server closed the connection (rather than the client giving up). */
+  readonly closedByServer: boolean;
+}
+
+/**
+ * Sends the head of a request with a chunked body and keeps streaming 64 KiB chunks until the server
+ * closes the connection or `giveUpBytes` were written: what an abusive client does.
+ */
+function streamEndlessBody(port: number, head: string, giveUpBytes: number): Promise<StreamedRefusal> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const chunk = Buffer.concat([Buffer.from("10000\r\n"), Buffer.alloc(0x10000, 0x5b), Buffer.from("\r\n")]);
+    let written = 0;
+    let response = "";
+    let closedByServer = false;
+    const pump = (): void => {
+      while (!socket.destroyed && written < giveUpBytes) {
+        written += 0x10000;
+        if (!socket.write(chunk)) {
+          socket.once("drain", pump);
+          return;
+        }
+      }
+      if (written >= giveUpBytes) socket.destroy();
+    };
+    socket.on("connect", () => {
+      socket.write(`${head}\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      pump();
+    });
+    socket.on("data", (d: Buffer) => {
+      response += d.toString("latin1");
+    });
+    socket.on("end", () => {
+      closedByServer = true;
+    });
+    socket.on("error", (err: NodeJS.ErrnoException) => {
+      // A reset after the response is how a server closes on a client that is still sending.
+      if (err.code !== "ECONNRESET" && err.code !== "EPIPE") reject(err);
+      closedByServer = true;
+    });
+    socket.on("close", () => resolve({ statusLine: response.split("\r\n")[0] ?? "", bytesWritten: written, closedByServer }));
   });
 }
 
@@ -234,7 +284,7 @@ describe("OtlpHttpReceiver", () => {
   describe("error statuses", () => {
     let s: Started;
     before(async () => {
-      s = await startReceiver({ max_request_body_size: 64 * 1024 });
+      s = await startReceiver({ max_request_body_size: 64 * 1024, max_json_body_size: 32 * 1024 });
     });
     after(() => s.receiver.shutdown());
 
@@ -259,6 +309,26 @@ describe("OtlpHttpReceiver", () => {
       assert.equal(res.status, 404);
       assert.equal(readStatus(res.body).code, 5);
       assert.equal((await send(s.port, "/v1/ingest/nope", { body: "x" })).status, 404);
+      await assertServing(s);
+    });
+
+    it("closes the connection on a client that keeps streaming a body it refused unread (404, 405, 415)", async () => {
+      // 64 KiB limit here; the bound is the 16 MiB drain plus what sits in socket buffers.
+      for (const head of ["POST /v1/nope HTTP/1.1", "PUT /v1/metrics HTTP/1.1", "POST /v1/metrics HTTP/1.1\r\nContent-Type: text/plain"]) {
+        const refused = await streamEndlessBody(s.port, head, 512 * 1024 * 1024);
+        assert.match(refused.statusLine, /^HTTP\/1\.1 (404|405|415) /, head);
+        assert.ok(refused.closedByServer, `${head}: server left the connection open`);
+        assert.ok(refused.bytesWritten < 64 * 1024 * 1024, `${head}: server read ${refused.bytesWritten} bytes`);
+      }
+      await assertServing(s);
+    });
+
+    it("answers 413 to a JSON body over max_json_body_size that protobuf may exceed", async () => {
+      const json = await send(s.port, "/v1/metrics", { headers: { "content-type": "application/json" }, body: Buffer.alloc(32 * 1024 + 1, 0x20) });
+      assert.equal(json.status, 413);
+      assert.match(JSON.parse(json.body.toString()).message, /exceeds the limit of 32768 bytes/);
+      const proto = await send(s.port, "/v1/metrics", { headers: { "content-type": "application/x-protobuf" }, body: Buffer.alloc(32 * 1024 + 1) });
+      assert.equal(proto.status, 400, "a protobuf body of that size is read and decoded, not refused for size");
       await assertServing(s);
     });
 
@@ -336,7 +406,7 @@ describe("OtlpHttpReceiver", () => {
     it("counts requests, points and durations in self-metrics", async () => {
       const ok = await s.test.counterValue("statset.receiver.requests", { transport: "http", outcome: "success", status: "200", receiver: "otlp/test" });
       assert.ok(ok >= 7, `success requests ${ok}`);
-      assert.equal(await s.test.counterValue("statset.receiver.requests", { transport: "http", outcome: "too_large", status: "413" }), 2);
+      assert.equal(await s.test.counterValue("statset.receiver.requests", { transport: "http", outcome: "too_large", status: "413" }), 3, "two over max_request_body_size, one over max_json_body_size");
       assert.equal(await s.test.counterValue("statset.receiver.requests", { transport: "http", outcome: "backpressure", status: "429" }), 1);
       assert.equal(await s.test.counterValue("statset.receiver.points", { transport: "http", outcome: "refused", reason: "backpressure" }), 1);
       assert.ok((await s.test.counterValue("statset.receiver.points", { transport: "http", outcome: "accepted" })) >= 7);
@@ -410,6 +480,22 @@ describe("OtlpHttpReceiver", () => {
       assert.equal(s.consumer.batches.length, 1);
     });
 
+    it("authenticates before routing: an unknown path or method without a token is 401, not 404/405", async () => {
+      const path = await send(s.port, "/v1/ingest/anything", { headers: { "content-type": "text/plain" }, body: "x" });
+      assert.equal(path.status, 401);
+      assert.doesNotMatch(path.body.toString(), /served|\/v1\/metrics/);
+      assert.equal((await send(s.port, "/v1/metrics", { method: "GET" })).status, 401);
+      const known = await send(s.port, "/nope", { headers: { authorization: "Bearer s3cret-token" }, body: "x" });
+      assert.equal(known.status, 404, "with the token, routing answers");
+    });
+
+    it("closes the connection on an unauthenticated client that keeps streaming its body", async () => {
+      const refused = await streamEndlessBody(s.port, "POST /v1/metrics HTTP/1.1\r\nContent-Type: application/x-protobuf", 512 * 1024 * 1024);
+      assert.match(refused.statusLine, /^HTTP\/1\.1 401 /);
+      assert.ok(refused.closedByServer);
+      assert.ok(refused.bytesWritten < 64 * 1024 * 1024, `server read ${refused.bytesWritten} bytes`);
+    });
+
     it("accepts the token from the SDK exporter's headers", async () => {
       const rm = await sampleMetrics("cumulative", false);
       const exporter = new ProtoExporter({ url: `http://127.0.0.1:${s.port}/v1/metrics`, headers: { Authorization: "Bearer s3cret-token" } });
@@ -458,7 +544,9 @@ describe("OtlpHttpReceiver", () => {
       assert.deepStrictEqual(JSON.parse(bad.body.toString()), { code: 3, message: 'bad line "a x"' });
       const wrongType = await send(s.port, "/v1/ingest/lines", { headers: { "content-type": "application/json" }, body: "{}" });
       assert.equal(wrongType.status, 400);
-      assert.equal((await send(s.port, "/v1/ingest/other", { headers: { "content-type": "text/plain" }, body: "a 1" })).status, 404);
+      const unknown = await send(s.port, "/v1/ingest/other", { headers: { "content-type": "text/plain" }, body: "a 1" });
+      assert.equal(unknown.status, 404);
+      assert.equal(JSON.parse(unknown.body.toString()).message, 'no decoder for encoding "other" at /v1/ingest/other; served: /v1/metrics, /v1/ingest/lines');
       assert.equal((await send(s.port, "/v1/ingest/lines", { method: "GET" })).status, 405);
       await assertServing(s);
     });
