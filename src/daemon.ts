@@ -233,7 +233,7 @@ export class Daemon {
     }
 
     const hc = config.healthCheck;
-    const health = hc === null ? null : new HealthServer(hc.endpoint, hc.path, logger.child({ component: "health_check" }));
+    const health = hc === null ? null : new HealthServer(hc, logger.child({ component: "health_check" }));
     return new Daemon(config, logger, meterProvider, { pipelines, receivers, processors, exporters, health }, options.onDrained);
   }
 

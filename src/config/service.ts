@@ -7,6 +7,8 @@ import type { Attributes } from "@opentelemetry/api";
 import type { ComponentFactory, ConfigError } from "../components/types.ts";
 import { boundariesProblem } from "../core/boundaries.ts";
 import { ConfigReader, describeValue, isMapping } from "./fields.ts";
+import { parseEndpoint } from "./endpoint.ts";
+import { readServerSecurity } from "./server-security.ts";
 import type {
   ComponentConfig,
   ComponentRegistry,
@@ -74,8 +76,10 @@ function validateHealthCheck(raw: unknown, errors: ConfigError[]): HealthCheckCo
   const endpoint = r.endpoint("endpoint", DEFAULT_HEALTH_ENDPOINT);
   const path = r.string("path", "/health");
   if (!path.startsWith("/")) r.problem("path", `${JSON.stringify(path)} must start with "/"`);
+  const parsed = parseEndpoint(endpoint);
+  const security = readServerSecurity(r, "endpoint", "problem" in parsed ? undefined : parsed.host);
   r.finish();
-  return { endpoint, path };
+  return { endpoint, path, ...security };
 }
 
 function validateReferences(

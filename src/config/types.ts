@@ -1,6 +1,7 @@
 /**
  * The validated daemon configuration: what `loadConfig` returns when the whole document is valid.
  */
+import type { ServerSecurityConfig } from "./server-security.ts";
 import type { Attributes } from "@opentelemetry/api";
 
 /** One configured component: `id` is `type` or `type/name` as written. */
@@ -50,7 +51,7 @@ export interface PipelineConfig {
   readonly histogramBoundaries: readonly number[] | null;
 }
 
-export interface HealthCheckConfig {
+export interface HealthCheckConfig extends ServerSecurityConfig {
   readonly endpoint: string;
   readonly path: string;
 }

@@ -3,16 +3,21 @@
  * running, 503 while the daemon is starting or stopping. It is the first thing up and the last
  * thing down, so an orchestrator sees the whole life cycle.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { parseEndpoint } from "../config/endpoint.ts";
+import type { HealthCheckConfig } from "../config/types.ts";
+import { createHttpServer } from "../net/http-server.ts";
+import { ServerAuth } from "../net/server-auth.ts";
 import { closeServer, listen } from "./http-listen.ts";
 
 export type HealthStatus = "starting" | "ready" | "stopping";
 
 export class HealthServer {
   private status: HealthStatus = "starting";
-  private readonly server: Server;
+  private server: Server | null = null;
+  private readonly config: HealthCheckConfig;
+  private readonly auth: ServerAuth | undefined;
   private readonly host: string;
   private readonly port: number;
   private readonly path: string;
@@ -20,15 +25,15 @@ export class HealthServer {
   private readySinceMs = 0;
   private boundPort = 0;
 
-  constructor(endpoint: string, path: string, logger: Logger) {
-    const parsed = parseEndpoint(endpoint);
+  constructor(config: HealthCheckConfig, logger: Logger) {
+    const parsed = parseEndpoint(config.endpoint);
     if ("problem" in parsed) throw new TypeError(`health_check endpoint: ${parsed.problem}`);
+    this.config = config;
     this.host = parsed.host;
     this.port = parsed.port;
-    this.path = path;
+    this.path = config.path;
     this.logger = logger;
-    this.server = createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 1000;
+    this.auth = ServerAuth.of(config.auth);
   }
 
   /** The bound port (meaningful after start; differs from the configured one with port 0). */
@@ -42,15 +47,23 @@ export class HealthServer {
   }
 
   async start(): Promise<void> {
+    this.server = await createHttpServer(this.config.tls, { keepAliveTimeout: 1000 }, (req, res) => this.handle(req, res));
     this.boundPort = await listen(this.server, this.host, this.port);
-    this.logger.info({ endpoint: `${this.host}:${this.boundPort}`, path: this.path }, "health check listening");
+    this.logger.info(
+      { endpoint: `${this.host}:${this.boundPort}`, path: this.path, tls: this.config.tls !== undefined, auth: this.auth !== undefined },
+      "health check listening",
+    );
   }
 
   async shutdown(): Promise<void> {
-    await closeServer(this.server);
+    if (this.server !== null) await closeServer(this.server);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (this.auth !== undefined && !this.auth.check(req.headers.authorization)) {
+      res.writeHead(401, { "www-authenticate": this.auth.challenge, "content-type": "text/plain" }).end("unauthorized\n");
+      return;
+    }
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const pathname = q < 0 ? url : url.slice(0, q);

@@ -24,6 +24,20 @@ describe("otel-config examples", () => {
     }
   });
 
+  describe("default.yaml in a container", () => {
+    it("refuses all-interfaces endpoints without auth until STATSET_ALLOW_UNAUTHENTICATED=true", async () => {
+      const env = { ...ENV, STATSET_PROMETHEUS_ENDPOINT: "0.0.0.0:9464", STATSET_HEALTH_ENDPOINT: "0.0.0.0:13133" };
+      const err = await loadConfigFile(join(DIR, "default.yaml"), { registry: defaultRegistry, env }).then(
+        () => assert.fail("expected a ConfigLoadError"),
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof ConfigLoadError);
+      assert.deepStrictEqual(err.problems.map((p) => p.path).sort(), ["exporters::prometheus::endpoint", "extensions::health_check::endpoint"]);
+      const allowed = await loadConfigFile(join(DIR, "default.yaml"), { registry: defaultRegistry, env: { ...env, STATSET_ALLOW_UNAUTHENTICATED: "true" } });
+      assert.equal(allowed.healthCheck?.allow_unauthenticated_non_loopback, true);
+    });
+  });
+
   describe("invalid examples", () => {
     for (const file of invalid) {
       it(`${file} is refused with every expected message`, async () => {

@@ -48,6 +48,7 @@ describe("parseConfigText", () => {
         seriesTtlMs: 300_000,
         withoutScopeInfo: false,
         withoutTargetInfo: false,
+        allow_unauthenticated_non_loopback: false,
       });
       assert.equal(c.service.logLevel, "info");
       assert.equal(c.healthCheck, null);
@@ -72,7 +73,7 @@ service: { pipelines: { metrics/one: { receivers: [fake/a, fake/b], exporters: [
       const text = `${MINIMAL}\nextensions: { health_check: { endpoint: "127.0.0.1:0" } }\n`;
       assert.equal(parseConfigText(text, "t", { registry, env: {} }).healthCheck, null);
       const on = text.replace("service: {", "service: { extensions: [health_check],");
-      assert.deepEqual(parseConfigText(on, "t", { registry, env: {} }).healthCheck, { endpoint: "127.0.0.1:0", path: "/health" });
+      assert.deepEqual(parseConfigText(on, "t", { registry, env: {} }).healthCheck, { endpoint: "127.0.0.1:0", path: "/health", allow_unauthenticated_non_loopback: false });
     });
   });
 

@@ -27,7 +27,14 @@ export interface PromVectorSample {
   value: [number, string];
 }
 
-export async function startPrometheus(targets: readonly string[], scrapeInterval = "1s"): Promise<PrometheusServer> {
+/** Extra scrape_config lines (Prometheus YAML, indented under the job), e.g. `scheme: https`. */
+export interface ScrapeOptions {
+  readonly scrapeInterval?: string;
+  readonly jobLines?: readonly string[];
+}
+
+export async function startPrometheus(targets: readonly string[], options: ScrapeOptions = {}): Promise<PrometheusServer> {
+  const scrapeInterval = options.scrapeInterval ?? "1s";
   const dir = await mkdtemp(join(tmpdir(), "statset-prom-"));
   const port = await freePort();
   const config = [
@@ -37,6 +44,7 @@ export async function startPrometheus(targets: readonly string[], scrapeInterval
     "scrape_configs:",
     "  - job_name: statset",
     `    scrape_interval: ${scrapeInterval}`,
+    ...(options.jobLines ?? []).map((l) => `    ${l}`),
     "    static_configs:",
     `      - targets: [${targets.map((t) => JSON.stringify(t)).join(", ")}]`,
   ].join("\n");

@@ -5,11 +5,25 @@ import { createSilentLogger } from "../../src/telemetry/logger.ts";
 import { createTelemetryMeterProvider, sdkMetricProducerOf } from "../../src/telemetry/meter-provider.ts";
 import { PipelineMetrics, RefusalReason, selfMeter } from "../../src/telemetry/self-metrics.ts";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { request as httpsRequest } from "node:https";
+import { selfSignedCertificate } from "../support/tls.ts";
+
+function httpsStatus(port: number, ca: Buffer, authorization?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const headers = authorization === undefined ? {} : { authorization };
+    const req = httpsRequest({ host: "127.0.0.1", port, path: "/health", ca, servername: "localhost", headers, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("HealthServer", () => {
   describe("handle", () => {
     it("answers 503 while starting or stopping, 200 when ready, 404 elsewhere", async () => {
-      const h = new HealthServer("127.0.0.1:0", "/health", createSilentLogger());
+      const h = new HealthServer({ endpoint: "127.0.0.1:0", path: "/health", allow_unauthenticated_non_loopback: false }, createSilentLogger());
       await h.start();
       const url = `http://127.0.0.1:${h.listeningPort}`;
       try {
@@ -25,6 +39,27 @@ describe("HealthServer", () => {
         await h.shutdown();
       }
     });
+  });
+});
+
+describe("HealthServer with tls and auth", () => {
+  it("serves HTTPS and answers 401 without the bearer token", async () => {
+    const cert = selfSignedCertificate();
+    const h = new HealthServer(
+      { endpoint: "127.0.0.1:0", path: "/health", auth: { bearer_token: "hc" }, tls: { cert_file: cert.certFile, key_file: cert.keyFile }, allow_unauthenticated_non_loopback: false },
+      createSilentLogger(),
+    );
+    await h.start();
+    try {
+      h.setStatus("ready");
+      assert.equal(await httpsStatus(h.listeningPort, cert.ca), 401);
+      assert.equal(await httpsStatus(h.listeningPort, cert.ca, "Bearer nope"), 401);
+      assert.equal(await httpsStatus(h.listeningPort, cert.ca, "Bearer hc"), 200);
+      await assert.rejects(fetch(`http://127.0.0.1:${h.listeningPort}/health`), "plain HTTP on the TLS port fails");
+    } finally {
+      await h.shutdown();
+      cert.remove();
+    }
   });
 });
 

@@ -5,7 +5,7 @@
  * exposition format. The HTTP server is ours (port 0, clear bind errors, clean shutdown); the
  * serialization is the SDK's, run in slices that yield to the event loop (sliced-serializer.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { emptyResource } from "@opentelemetry/resources";
 import type { MetricProducer } from "@opentelemetry/sdk-metrics";
@@ -13,6 +13,8 @@ import type { Logger } from "pino";
 import type { Aggregator } from "../../core/api.ts";
 import type { ComponentContext, Exporter } from "../../components/types.ts";
 import { parseEndpoint } from "../../config/endpoint.ts";
+import { createHttpServer } from "../../net/http-server.ts";
+import { ServerAuth } from "../../net/server-auth.ts";
 import { closeServer, listen } from "../../telemetry/http-listen.ts";
 import { sdkMetricProducerOf } from "../../telemetry/meter-provider.ts";
 import { ExporterMetrics, selfMeter } from "../../telemetry/self-metrics.ts";
@@ -40,7 +42,8 @@ export class PrometheusPullExporter implements Exporter {
   private readonly reader: PrometheusExporter;
   private readonly serializer: SlicedPrometheusSerializer;
   private readonly guard: ExpositionGuard;
-  private readonly server: Server;
+  private server: Server | null = null;
+  private readonly auth: ServerAuth | undefined;
   private readonly metrics: ExporterMetrics;
   private readonly exposition: ExpositionMetrics;
   private readonly dropLogs: Record<SeriesDropReason, RateLimitedLog>;
@@ -75,8 +78,7 @@ export class PrometheusPullExporter implements Exporter {
     this.exposition = new ExpositionMetrics(selfMeter(ctx.meterProvider), ctx.id);
     const log = (): RateLimitedLog => new RateLimitedLog(ctx.logger, DROP_LOG_INTERVAL_MS);
     this.dropLogs = { type_conflict: log(), duplicate_labels: log(), render_failed: log() };
-    this.server = createServer((req, res) => this.handle(req, res));
-    this.server.keepAliveTimeout = 5000;
+    this.auth = ServerAuth.of(config.auth);
   }
 
   /** The bound port (after start). */
@@ -87,12 +89,16 @@ export class PrometheusPullExporter implements Exporter {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.server = await createHttpServer(this.config.tls, { keepAliveTimeout: 5000 }, (req, res) => this.handle(req, res));
     this.boundPort = await listen(this.server, this.host, this.port);
     const ttl = this.config.seriesTtlMs;
     if (ttl > 0) {
       this.expiryTimer = setInterval(() => this.expire(), Math.min(Math.max(1000, Math.floor(ttl / 2)), 30_000)).unref();
     }
-    this.logger.info({ exporter: this.id, endpoint: `${this.host}:${this.boundPort}`, path: this.config.path }, "prometheus endpoint listening");
+    this.logger.info(
+      { exporter: this.id, endpoint: `${this.host}:${this.boundPort}`, path: this.config.path, tls: this.config.tls !== undefined, auth: this.auth !== undefined },
+      "prometheus endpoint listening",
+    );
   }
 
   /** Drops series idle for series_ttl in every source. Never throws (timer context). */
@@ -119,7 +125,7 @@ export class PrometheusPullExporter implements Exporter {
     this.stopped = true;
     if (this.expiryTimer !== null) clearInterval(this.expiryTimer);
     this.expiryTimer = null;
-    await closeServer(this.server);
+    if (this.server !== null) await closeServer(this.server);
   }
 
   /** The exposition text, as a scrape would get it. */
@@ -152,11 +158,16 @@ export class PrometheusPullExporter implements Exporter {
     }
     await this.serializer.write(guarded.resourceMetrics, sink, undefined, (family, error) => {
       this.exposition.recordDropped("render_failed", 1);
-      this.dropLogs.render_failed.warn({ exporter: this.id, reason: "render_failed", family, err: error }, "series left out of the scrape: it cannot be rendered (check max_attribute_value_length)");
+      this.dropLogs.render_failed.warn({ exporter: this.id, reason: "render_failed", family, err: error }, "series left out of the scrape: its text cannot be rendered (too large for one string)");
     });
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    // Before routing: without credentials nothing is learnt, not even where the metrics are.
+    if (this.auth !== undefined && !this.auth.check(req.headers.authorization)) {
+      res.writeHead(401, { "www-authenticate": this.auth.challenge, "content-type": "text/plain" }).end("unauthorized\n");
+      return;
+    }
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const pathname = q < 0 ? url : url.slice(0, q);

@@ -22,17 +22,10 @@
  * `allow_unauthenticated_non_loopback: true` says that is intended.
  */
 import type { ConfigError } from "../../components/types.ts";
+import { SERVER_SECURITY_KEYS, validateServerSecurity } from "../../config/server-security.ts";
+import type { ServerSecurityConfig } from "../../config/server-security.ts";
 
-export interface BearerAuthConfig {
-  readonly bearer_token: string;
-}
-
-export interface TlsConfig {
-  readonly cert_file: string;
-  readonly key_file: string;
-}
-
-export interface OtlpHttpConfig {
+export interface OtlpHttpConfig extends ServerSecurityConfig {
   /** `host:port` (IPv6 as `[::1]:4318`); port 0 picks a free port. */
   readonly endpoint: string;
   /** Limit on both the wire and the decompressed body, in bytes. */
@@ -43,18 +36,12 @@ export interface OtlpHttpConfig {
    */
   readonly max_json_body_size: number;
   readonly metrics_url_path: string;
-  readonly auth?: BearerAuthConfig;
-  readonly tls?: TlsConfig;
-  readonly allow_unauthenticated_non_loopback: boolean;
 }
 
-export interface OtlpGrpcConfig {
+export interface OtlpGrpcConfig extends ServerSecurityConfig {
   readonly endpoint: string;
   /** Limit on a received message (compressed and decompressed), in bytes. */
   readonly max_recv_msg_size: number;
-  readonly auth?: BearerAuthConfig;
-  readonly tls?: TlsConfig;
-  readonly allow_unauthenticated_non_loopback: boolean;
 }
 
 export interface OtlpReceiverConfig {
@@ -123,11 +110,6 @@ export function parseEndpoint(endpoint: string): Endpoint | string {
   return { host: host === "" ? "0.0.0.0" : host, port };
 }
 
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::ffff:127.0.0.1";
-}
-
 // ---- validation ------------------------------------------------------------------------------
 
 function describe(v: unknown): string {
@@ -168,16 +150,6 @@ function stringField(raw: Record<string, unknown>, key: string, fallback: string
   return v;
 }
 
-function boolField(raw: Record<string, unknown>, key: string, fallback: boolean, path: string, errors: ConfigError[]): boolean {
-  const v = raw[key];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== "boolean") {
-    errors.push({ path: `${path}::${key}`, message: `expected true or false, got ${describe(v)}` });
-    return fallback;
-  }
-  return v;
-}
-
 function sizeField(raw: Record<string, unknown>, key: string, fallback: number, path: string, errors: ConfigError[]): number {
   const v = raw[key];
   if (v === undefined || v === null) return fallback;
@@ -197,54 +169,8 @@ function validateEndpoint(endpoint: string, path: string, errors: ConfigError[])
   return parsed;
 }
 
-function validateAuth(raw: unknown, path: string, errors: ConfigError[]): BearerAuthConfig | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const m = mappingOrEmpty(raw, path, errors);
-  if (m === undefined) return undefined;
-  checkKeys(m, ["bearer_token"], path, errors);
-  const token = m.bearer_token;
-  if (typeof token !== "string" || token === "") {
-    errors.push({
-      path: `${path}::bearer_token`,
-      message: token === undefined ? "required when auth is set" : `expected a non-empty string, got ${typeof token === "string" ? "an empty string" : describe(token)}`,
-    });
-    return undefined;
-  }
-  return { bearer_token: token };
-}
-
-function validateTls(raw: unknown, path: string, errors: ConfigError[]): TlsConfig | undefined {
-  if (raw === undefined || raw === null) return undefined;
-  const m = mappingOrEmpty(raw, path, errors);
-  if (m === undefined) return undefined;
-  checkKeys(m, ["cert_file", "key_file"], path, errors);
-  let ok = true;
-  for (const key of ["cert_file", "key_file"] as const) {
-    const v = m[key];
-    if (typeof v !== "string" || v === "") {
-      errors.push({ path: `${path}::${key}`, message: v === undefined ? "required when tls is set" : `expected a file path, got ${describe(v)}` });
-      ok = false;
-    }
-  }
-  return ok ? { cert_file: m.cert_file as string, key_file: m.key_file as string } : undefined;
-}
-
-function checkExposure(
-  endpoint: Endpoint | undefined,
-  auth: BearerAuthConfig | undefined,
-  allow: boolean,
-  path: string,
-  errors: ConfigError[],
-): void {
-  if (endpoint === undefined || auth !== undefined || allow || isLoopbackHost(endpoint.host)) return;
-  errors.push({
-    path: `${path}::endpoint`,
-    message: `refusing to listen on non-loopback address "${endpoint.host}" without auth.bearer_token; set allow_unauthenticated_non_loopback: true if that is intended`,
-  });
-}
-
-const HTTP_KEYS = ["endpoint", "max_request_body_size", "max_json_body_size", "metrics_url_path", "auth", "tls", "allow_unauthenticated_non_loopback"] as const;
-const GRPC_KEYS = ["endpoint", "max_recv_msg_size", "auth", "tls", "allow_unauthenticated_non_loopback"] as const;
+const HTTP_KEYS = ["endpoint", "max_request_body_size", "max_json_body_size", "metrics_url_path", ...SERVER_SECURITY_KEYS] as const;
+const GRPC_KEYS = ["endpoint", "max_recv_msg_size", ...SERVER_SECURITY_KEYS] as const;
 
 export function validateHttpConfig(raw: unknown, path: string, errors: ConfigError[]): OtlpHttpConfig {
   const d = defaultHttpConfig();
@@ -257,18 +183,13 @@ export function validateHttpConfig(raw: unknown, path: string, errors: ConfigErr
   if (!metricsPath.startsWith("/")) {
     errors.push({ path: `${path}::metrics_url_path`, message: `must start with "/", got "${metricsPath}"` });
   }
-  const auth = validateAuth(m.auth, `${path}::auth`, errors);
-  const tls = validateTls(m.tls, `${path}::tls`, errors);
-  const allow = boolField(m, "allow_unauthenticated_non_loopback", false, path, errors);
-  checkExposure(parsed, auth, allow, path, errors);
+  const security = validateServerSecurity(m, path, "endpoint", parsed?.host, errors);
   return {
     endpoint,
     max_request_body_size: sizeField(m, "max_request_body_size", d.max_request_body_size, path, errors),
     max_json_body_size: sizeField(m, "max_json_body_size", d.max_json_body_size, path, errors),
     metrics_url_path: metricsPath,
-    ...(auth === undefined ? {} : { auth }),
-    ...(tls === undefined ? {} : { tls }),
-    allow_unauthenticated_non_loopback: allow,
+    ...security,
   };
 }
 
@@ -279,16 +200,11 @@ export function validateGrpcConfig(raw: unknown, path: string, errors: ConfigErr
   checkKeys(m, GRPC_KEYS, path, errors);
   const endpoint = stringField(m, "endpoint", d.endpoint, path, errors);
   const parsed = validateEndpoint(endpoint, path, errors);
-  const auth = validateAuth(m.auth, `${path}::auth`, errors);
-  const tls = validateTls(m.tls, `${path}::tls`, errors);
-  const allow = boolField(m, "allow_unauthenticated_non_loopback", false, path, errors);
-  checkExposure(parsed, auth, allow, path, errors);
+  const security = validateServerSecurity(m, path, "endpoint", parsed?.host, errors);
   return {
     endpoint,
     max_recv_msg_size: sizeField(m, "max_recv_msg_size", d.max_recv_msg_size, path, errors),
-    ...(auth === undefined ? {} : { auth }),
-    ...(tls === undefined ? {} : { tls }),
-    allow_unauthenticated_non_loopback: allow,
+    ...security,
   };
 }
 

@@ -19,7 +19,7 @@ import type { MethodDefinition, ServerErrorResponse, ServerUnaryCall, sendUnaryD
 import type { ComponentContext, Receiver } from "../../components/types.ts";
 import type { DecodedBatch, MetricsConsumer } from "../../pipeline/types.ts";
 import { BackpressureError } from "../../pipeline/types.ts";
-import { BearerTokenAuth } from "./bearer-auth.ts";
+import { ServerAuth } from "../../net/server-auth.ts";
 import type { OtlpGrpcConfig } from "./config.ts";
 import { parseEndpoint } from "./config.ts";
 import { consumeBatch } from "./consume-batch.ts";
@@ -76,7 +76,7 @@ function grpcError(code: number, message: string, metadata?: Metadata): ServerEr
 export class OtlpGrpcReceiver implements Receiver {
   readonly #deps: OtlpGrpcReceiverDeps;
   readonly #config: OtlpGrpcConfig;
-  readonly #auth: BearerTokenAuth | undefined;
+  readonly #auth: ServerAuth | undefined;
   #server: Server | undefined;
   #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
@@ -86,7 +86,7 @@ export class OtlpGrpcReceiver implements Receiver {
   constructor(deps: OtlpGrpcReceiverDeps, config: OtlpGrpcConfig) {
     this.#deps = deps;
     this.#config = config;
-    this.#auth = config.auth === undefined ? undefined : new BearerTokenAuth(config.auth.bearer_token);
+    this.#auth = ServerAuth.of(config.auth);
   }
 
   /** The bound port once started (useful with port 0); -1 before. */
@@ -174,7 +174,7 @@ export class OtlpGrpcReceiver implements Receiver {
       const values = call.metadata.get("authorization");
       const header = values.length > 0 && typeof values[0] === "string" ? values[0] : undefined;
       if (!this.#auth.check(header)) {
-        fail(status.UNAUTHENTICATED, "unauthenticated", "missing or invalid bearer token");
+        fail(status.UNAUTHENTICATED, "unauthenticated", "missing or invalid credentials");
         return;
       }
     }

@@ -10,15 +10,13 @@
  * Error bodies are google.rpc.Status in the request's format (protobuf or JSON).
  */
 import { listen } from "../../telemetry/http-listen.ts";
-import { readFile } from "node:fs/promises";
-import { createServer as createHttpServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
-import { createServer as createHttpsServer } from "node:https";
 import { performance } from "node:perf_hooks";
 import type { ComponentContext, Receiver } from "../../components/types.ts";
 import type { DecodedBatch, MetricsConsumer } from "../../pipeline/types.ts";
 import { BackpressureError } from "../../pipeline/types.ts";
-import { BearerTokenAuth } from "./bearer-auth.ts";
+import { ServerAuth } from "../../net/server-auth.ts";
+import { createHttpServer } from "../../net/http-server.ts";
 import type { OtlpHttpConfig } from "./config.ts";
 import { parseEndpoint } from "./config.ts";
 import { consumeBatch } from "./consume-batch.ts";
@@ -115,7 +113,7 @@ function drainRequest(req: IncomingMessage): Promise<boolean> {
 export class OtlpHttpReceiver implements Receiver {
   readonly #deps: OtlpHttpReceiverDeps;
   readonly #config: OtlpHttpConfig;
-  readonly #auth: BearerTokenAuth | undefined;
+  readonly #auth: ServerAuth | undefined;
   readonly #extra: ReadonlyMap<string, ExtraDecoder>;
   /** Body buffers for the OTLP decoders, which copy what they keep (extra decoders get fresh ones). */
   readonly #bodies = new BodyBufferPool();
@@ -130,7 +128,7 @@ export class OtlpHttpReceiver implements Receiver {
   constructor(deps: OtlpHttpReceiverDeps, config: OtlpHttpConfig) {
     this.#deps = deps;
     this.#config = config;
-    this.#auth = config.auth === undefined ? undefined : new BearerTokenAuth(config.auth.bearer_token);
+    this.#auth = ServerAuth.of(config.auth);
     this.#extra = new Map(Object.entries(deps.extraDecoders ?? {}));
   }
 
@@ -150,13 +148,7 @@ export class OtlpHttpReceiver implements Receiver {
     if (typeof endpoint === "string") throw new Error(`invalid endpoint: ${endpoint}`);
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.#onRequest(req, res);
     const options = { requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
-    let server: Server;
-    if (this.#config.tls !== undefined) {
-      const [cert, key] = await Promise.all([readFile(this.#config.tls.cert_file), readFile(this.#config.tls.key_file)]);
-      server = createHttpsServer({ ...options, cert, key }, handler);
-    } else {
-      server = createHttpServer(options, handler);
-    }
+    const server = await createHttpServer(this.#config.tls, options, handler);
     this.#server = server;
     this.#port = await listen(server, endpoint.host, endpoint.port);
     server.on("error", (err) => this.#deps.ctx.logger.error({ err, receiver: this.#deps.ctx.id }, "OTLP/HTTP server error"));
@@ -231,8 +223,8 @@ export class OtlpHttpReceiver implements Receiver {
     }
     // Authenticate before routing: an unauthenticated caller learns nothing, not even which paths exist.
     if (this.#auth !== undefined && !this.#auth.check(req.headers.authorization)) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="statset"');
-      this.#refuseUnread(req, res, t0, replyFormat, 401, GRPC_CODE.UNAUTHENTICATED, "missing or invalid bearer token", "unauthenticated");
+      res.setHeader("WWW-Authenticate", this.#auth.challenge);
+      this.#refuseUnread(req, res, t0, replyFormat, 401, GRPC_CODE.UNAUTHENTICATED, "missing or invalid credentials", "unauthenticated");
       return;
     }
     let extra: ExtraDecoder | undefined;

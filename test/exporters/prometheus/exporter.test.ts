@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request as httpsRequest } from "node:https";
 import { describe, it } from "node:test";
 import { createAggregator } from "../../../src/core/aggregator.ts";
 import type { ConfigError } from "../../../src/components/types.ts";
@@ -6,6 +7,8 @@ import { validatePrometheusConfig } from "../../../src/exporters/prometheus/conf
 import { PrometheusPullExporter, PROMETHEUS_CONTENT_TYPE } from "../../../src/exporters/prometheus/exporter.ts";
 import { createSilentLogger } from "../../../src/telemetry/logger.ts";
 import { createTelemetryMeterProvider } from "../../../src/telemetry/meter-provider.ts";
+import { startPrometheus } from "../../support/prometheus-server.ts";
+import { selfSignedCertificate } from "../../support/tls.ts";
 
 async function setup(config: Partial<ReturnType<typeof validatePrometheusConfig>> = {}, now?: () => number) {
   const store = await createAggregator({ engine: "js", now });
@@ -18,6 +21,17 @@ async function setup(config: Partial<ReturnType<typeof validatePrometheusConfig>
   );
   await exporter.start();
   return { store, exporter, url: `http://127.0.0.1:${exporter.listeningPort}` };
+}
+
+function httpsGet(port: number, path: string, ca: Buffer, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: "127.0.0.1", port, path, ca, servername: "localhost", headers, agent: false }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
 
 describe("PrometheusPullExporter", () => {
@@ -42,6 +56,52 @@ describe("PrometheusPullExporter", () => {
       try {
         assert.equal((await fetch(`${url}/other`)).status, 404);
         assert.equal((await fetch(`${url}/metrics`, { method: "POST" })).status, 405);
+      } finally {
+        await exporter.shutdown();
+      }
+    });
+  });
+
+  describe("auth and TLS", () => {
+    it("is scraped by a real Prometheus over HTTPS with basic_auth, and answers 401 to anyone else", async () => {
+      const cert = selfSignedCertificate();
+      const { store, exporter } = await setup({
+        auth: { basic: { username: "prom", password: "pa:ss" } },
+        tls: { cert_file: cert.certFile, key_file: cert.keyFile },
+      });
+      const target = `localhost:${exporter.listeningPort}`;
+      const prom = await startPrometheus([target], {
+        jobLines: ["scheme: https", "tls_config:", `  ca_file: ${cert.certFile}`, "basic_auth:", "  username: prom", "  password: pa:ss"],
+      });
+      try {
+        store.counter("jobs").add(5, { queue: "a" });
+        const up = await prom.waitFor("up", (r) => r.length === 1 && r[0].value[1] === "1");
+        assert.equal(up[0].metric.instance, target);
+        const jobs = await prom.waitFor("jobs_total", (r) => r.length === 1);
+        assert.equal(jobs[0].value[1], "5");
+        // Anyone without the credentials learns nothing, not even the path.
+        for (const path of ["/metrics", "/elsewhere"]) {
+          const res = await httpsGet(exporter.listeningPort, path, cert.ca, {});
+          assert.equal(res.status, 401, path);
+          assert.equal(res.headers["www-authenticate"], 'Basic realm="statset", charset="UTF-8"');
+        }
+        const wrong = await httpsGet(exporter.listeningPort, "/metrics", cert.ca, { authorization: `Basic ${Buffer.from("prom:pass").toString("base64")}` });
+        assert.equal(wrong.status, 401);
+      } finally {
+        await prom.stop();
+        await exporter.shutdown();
+        cert.remove();
+      }
+    });
+
+    it("takes a bearer token the way Prometheus' authorization setting sends it", async () => {
+      const { store, exporter, url } = await setup({ auth: { bearer_token: "t0ken" } });
+      try {
+        store.counter("jobs").add(1);
+        assert.equal((await fetch(`${url}/metrics`)).status, 401);
+        const ok = await fetch(`${url}/metrics`, { headers: { authorization: "Bearer t0ken" } });
+        assert.equal(ok.status, 200);
+        assert.match(await ok.text(), /^jobs_total\{otel_scope_name="statset"\} 1$/m);
       } finally {
         await exporter.shutdown();
       }
@@ -91,6 +151,7 @@ describe("validatePrometheusConfig", () => {
       seriesTtlMs: 300_000,
       withoutScopeInfo: false,
       withoutTargetInfo: false,
+      allow_unauthenticated_non_loopback: false,
     });
     assert.deepEqual(errors, []);
   });

@@ -1,9 +1,5 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Client, Metadata, credentials, status } from "@grpc/grpc-js";
 import type { ChannelCredentials, ServiceError } from "@grpc/grpc-js";
 import { ExportResultCode } from "@opentelemetry/core";
@@ -24,6 +20,7 @@ import { createSdkHarness, expectedBatch, normalizeBatch } from "../../support/o
 import { RecordingConsumer, createTestContext } from "../../support/otlp-receiver-harness.ts";
 import type { TestContext } from "../../support/otlp-receiver-harness.ts";
 import { PbWriter } from "../../support/otlp-proto-writer.ts";
+import { selfSignedCertificate, type TestCertificate } from "../../support/tls.ts";
 
 interface Started {
   readonly receiver: OtlpReceiver;
@@ -283,26 +280,21 @@ describe("OtlpGrpcReceiver", () => {
   });
 
   describe("TLS", () => {
-    let dir: string;
+    let cert: TestCertificate;
     let s: Started;
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), "statset-otlp-grpc-tls-"));
-      execFileSync("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      ], { stdio: "ignore" });
-      s = await startReceiver({ tls: { cert_file: join(dir, "cert.pem"), key_file: join(dir, "key.pem") } });
+      cert = selfSignedCertificate();
+      s = await startReceiver({ tls: { cert_file: cert.certFile, key_file: cert.keyFile } });
     });
     after(async () => {
       await s.receiver.shutdown();
-      rmSync(dir, { recursive: true, force: true });
+      cert.remove();
     });
 
     it("serves the SDK exporter over TLS", async () => {
       const exporter = new GrpcExporter({
         url: `https://127.0.0.1:${s.port}`,
-        credentials: credentials.createSsl(readFileSync(join(dir, "cert.pem"))),
+        credentials: credentials.createSsl(cert.ca),
       });
       const rm = await sampleMetrics("delta", true);
       const result = await exportWith(exporter, rm);

@@ -3,10 +3,6 @@ import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { ExportResultCode } from "@opentelemetry/core";
 import type { ExportResult } from "@opentelemetry/core";
@@ -26,6 +22,7 @@ import { createSdkHarness, expectedBatch, normalizeBatch } from "../../support/o
 import { RecordingConsumer, createTestContext } from "../../support/otlp-receiver-harness.ts";
 import type { TestContext } from "../../support/otlp-receiver-harness.ts";
 import { PbWriter } from "../../support/otlp-proto-writer.ts";
+import { selfSignedCertificate, type TestCertificate } from "../../support/tls.ts";
 
 interface HttpResult {
   readonly status: number;
@@ -553,27 +550,22 @@ describe("OtlpHttpReceiver", () => {
   });
 
   describe("TLS", () => {
-    let dir: string;
+    let cert: TestCertificate;
     let s: Started;
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), "statset-otlp-tls-"));
-      execFileSync("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"),
-      ], { stdio: "ignore" });
-      s = await startReceiver({ tls: { cert_file: join(dir, "cert.pem"), key_file: join(dir, "key.pem") } });
+      cert = selfSignedCertificate();
+      s = await startReceiver({ tls: { cert_file: cert.certFile, key_file: cert.keyFile } });
     });
     after(async () => {
       await s.receiver.shutdown();
-      rmSync(dir, { recursive: true, force: true });
+      cert.remove();
     });
 
     it("serves OTLP over HTTPS with the configured certificate", async () => {
       const res = await send(s.port, "/v1/metrics", {
         headers: { "content-type": "application/x-protobuf" },
         body: validProto(4),
-        https: { ca: readFileSync(join(dir, "cert.pem")) },
+        https: { ca: cert.ca },
       });
       assert.equal(res.status, 200);
       const g = metricByName(s.consumer.batches[0], "g");
