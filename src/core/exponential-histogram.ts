@@ -14,19 +14,33 @@ import type { ExponentialBuckets, ExponentialHistogramState } from "./types.ts";
 const EMPTY = new Float64Array(0);
 const INITIAL_CAPACITY = 4;
 
-/** Arithmetic right shift that stays correct for shift counts >= 32 (JS masks them to 5 bits). */
+/**
+ * `index >> by` as exact floor division, for any safe-integer index: JS's `>>` works on int32 and
+ * masks shift counts to 5 bits, so an index beyond +-2^31 (refused at the engine's entry,
+ * merge-input.ts `exponentialIndexProblem`, but this helper does not rely on that) would wrap.
+ * Indexes of the mapping (within +-2^30) take the int32 path.
+ */
 function shiftIndex(index: number, by: number): number {
   if (by <= 0) return index;
-  if (by >= 31) return index < 0 ? -1 : 0;
-  return index >> by;
+  if (by >= 53) return index < 0 ? -1 : 0;
+  if ((index | 0) === index && by < 32) return index >> by;
+  return Math.floor(index / 2 ** by);
 }
 
-/** How many halvings bring `high - low` below `maxSize` (the SDK's `_changeScale`). */
+/** Halvings after which any two safe integers differ by at most 1 (both are then -1 or 0). */
+const MAX_SCALE_CHANGE = 54;
+
+/**
+ * How many halvings bring `high - low` below `maxSize` (the SDK's `_changeScale`). Exact for any
+ * two safe integers (see `shiftIndex`), and bounded, so it ends even for indexes no check
+ * admitted (Infinity). For two indexes of the mapping at one scale the result never takes the
+ * scale below -10, where every index is -1 or 0 (maxSize >= 2).
+ */
 export function scaleChange(low: number, high: number, maxSize: number): number {
   let change = 0;
-  while (high - low >= maxSize) {
-    high >>= 1;
-    low >>= 1;
+  while (high - low >= maxSize && change < MAX_SCALE_CHANGE) {
+    high = shiftIndex(high, 1);
+    low = shiftIndex(low, 1);
     change++;
   }
   return change;
@@ -112,7 +126,7 @@ export class ExponentialRange {
 }
 
 /** Input ranges as they come from OTLP: counts may carry empty buckets at either end. */
-function nonEmptyBounds(buckets: ExponentialBuckets, out: Int32Array): boolean {
+function nonEmptyBounds(buckets: ExponentialBuckets, out: Float64Array): boolean {
   const counts = buckets.counts;
   let lo = -1;
   let hi = -1;
@@ -128,8 +142,9 @@ function nonEmptyBounds(buckets: ExponentialBuckets, out: Int32Array): boolean {
   return true;
 }
 
-const posBounds = new Int32Array(2);
-const negBounds = new Int32Array(2);
+// doubles, so that storing an index never narrows it
+const posBounds = new Float64Array(2);
+const negBounds = new Float64Array(2);
 
 /** The exponential part of one histogram slot. */
 export class ExponentialHistogram {
