@@ -129,6 +129,7 @@ function recenter(range: usize, newLo: i32, newHi: i32, size: i32): void {
   const base = load<i32>(range, R_BASE);
   const lo = load<i32>(range, R_LO);
   const hi = load<i32>(range, R_HI);
+  // newHi - newLo < size (the caller's contract), so this stays within size / 2 of newLo
   const newBase = newLo - ((size - (newHi - newLo + 1)) >> 1);
   if (newBase == base) return;
   moveWindow(<usize>load<u32>(range, R_COUNTS), 1, lo - base, lo - newBase, hi - lo + 1, size);
@@ -147,10 +148,16 @@ function moveWindow(block: usize, shift: i32, from: i32, to: i32, n: i32, size: 
   if (end < size) memory.fill(block + (<usize>end << shift), 0, <usize>(size - end) << shift);
 }
 
-/** How many halvings bring [low, high] within `size` buckets (OpenTelemetry's changeScale). */
+/**
+ * How many halvings bring [low, high] within `size` buckets (OpenTelemetry's changeScale). The
+ * difference is taken in i64, so it cannot wrap for any two i32s; with size >= 2 (the facade's
+ * minimum) the loop ends within 32 halvings (then both are 0 or -1). For two indexes of the
+ * mapping at one scale (mapping.ts) the change never takes the scale below -10, where every index
+ * is -1 or 0 and size >= 2.
+ */
 export function changeScale(high: i32, low: i32, size: i32): i32 {
   let change = 0;
-  while (high - low >= size) {
+  while (<i64>high - <i64>low >= <i64>size) {
     high >>= 1;
     low >>= 1;
     change++;
@@ -175,7 +182,11 @@ function downscaleRange(range: usize, change: i32, size: i32): void {
   const newHi = hi >> change;
   // In-place compaction to a window based at newLo: a bucket's new position never exceeds its old
   // one, and everything outside [lo, hi] is zero, so reading upwards never meets a written slot.
-  for (let index = lo; index <= hi; index++) {
+  // Counted over the n < size positions: no index bound ends the loop (an index loop `<= hi`
+  // never ends at hi = i32.MAX_VALUE).
+  const n = hi - lo + 1;
+  for (let k = 0; k < n; k++) {
+    const index = lo + k;
     const from = index - base;
     const c = rangeCountAt(range, from);
     if (c == 0) continue;
@@ -201,12 +212,14 @@ export function rangeInsertFitting(exp: usize, range: usize, index: i32, inc: u6
   if (lo > hi) {
     ensureStorage(exp, range, size);
     lo = hi = index;
+    // |index| <= 2^30 (mapping.ts) and size <= 2^24 (the facade's limit): base +- size fits an i32
     store<i32>(range, index - (size >> 1), R_BASE);
   } else if (index < lo || index > hi) {
     const newLo = min(lo, index);
     const newHi = max(hi, index);
     const base = load<i32>(range, R_BASE);
-    if (newLo < base || newHi >= base + size) recenter(range, newLo, newHi, size);
+    // base + size in i64: no wrap whatever base is (for mapping indexes it is within 2^30 + 2^24)
+    if (newLo < base || <i64>newHi >= <i64>base + <i64>size) recenter(range, newLo, newHi, size);
     lo = newLo;
     hi = newHi;
   }
@@ -229,7 +242,8 @@ export function expInsert(exp: usize, value: f64, inc: u64, size: i32): void {
     if (lo <= hi) {
       const newLo = min(lo, index);
       const newHi = max(hi, index);
-      if (newHi - newLo >= size) {
+      // i64: cannot wrap (two mapping indexes differ by at most 2145386496 anyway, mapping.ts)
+      if (<i64>newHi - <i64>newLo >= <i64>size) {
         downscale(exp, changeScale(newHi, newLo, size), size);
         continue; // remap at the new scale, as OpenTelemetry does
       }

@@ -91,6 +91,14 @@ function initCellTables(): void {
 }
 initCellTables();
 
+// [minIndexAt, maxIndexAt] are the indexes finite doubles map to: OpenTelemetry's edges
+// (opentelemetry-js, packages/sdk-metrics/src/aggregator/exponential-histogram/mapping/
+// ExponentMapping.ts `_minNormalLowerBoundaryIndex`/`_maxNormalLowerBoundaryIndex`, LogarithmMapping.ts
+// `mapToIndex`), returned by the mapping below for subnormals and the largest values. Every index the
+// core holds lies in them (merge.ts refuses inputs that leave them; downscaling keeps an index in
+// them, as minIndexAt(s) >> 1 == minIndexAt(s - 1)): within [-1071644673, 1073741823], so the
+// difference of two indexes fits an i32.
+
 /** The lowest index any value can map to at `scale` (subnormals and MIN_VALUE land here). */
 @inline export function minIndexAt(scale: i32): i32 {
   if (scale > 0) return (MIN_NORMAL_EXPONENT << scale) - 1;
@@ -98,11 +106,17 @@ initCellTables();
   return (MIN_NORMAL_EXPONENT >> shift) - (shift < 2 ? 1 : 0);
 }
 
+/** The highest index any finite value can map to at `scale` (MAX_VALUE lands here). */
+@inline export function maxIndexAt(scale: i32): i32 {
+  if (scale > 0) return ((MAX_NORMAL_EXPONENT + 1) << scale) - 1;
+  return MAX_NORMAL_EXPONENT >> -scale;
+}
+
 /** OpenTelemetry's LogarithmMapping arithmetic, replayed exactly (slow; rare). */
 export function otelLogIndex(value: f64, scale: i32): i32 {
   const scaleFactor = LOG2E * <f64>(1 << scale);
   const index = <i32>Math.floor(fdlibmLog(value) * scaleFactor);
-  const maxIndex = ((MAX_NORMAL_EXPONENT + 1) << scale) - 1;
+  const maxIndex = maxIndexAt(scale);
   return index >= maxIndex ? maxIndex : index;
 }
 
@@ -177,7 +191,7 @@ export function mapToIndexExport(value: f64, scale: i32): i32 {
 export function otelMapToIndex(value: f64, scale: i32): i32 {
   const bits = reinterpret<u64>(value);
   if (scale <= 0) return mapToIndex(value, scale);
-  if (value <= 2.2250738585072014e-308) return (MIN_NORMAL_EXPONENT << scale) - 1;
+  if (value <= 2.2250738585072014e-308) return minIndexAt(scale);
   if ((bits & MANTISSA_MASK) == 0) return ((<i32>(bits >> 52) - 1023) << scale) - 1;
   return otelLogIndex(value, scale);
 }

@@ -11,7 +11,7 @@ import {
   R_BASE, R_HI, R_LO, S_COUNT, S_KIND, S_LAST, S_LAYOUT, S_MAX, S_MIN, S_REJECTED, S_SUM,
   X_NEG, X_POS, X_SCALE, X_ZERO,
 } from "./layout";
-import { mapToIndex } from "./mapping";
+import { mapToIndex, maxIndexAt, minIndexAt } from "./mapping";
 
 const MANTISSA_MASK: u64 = 0x000fffffffffffff;
 import { livePtr } from "./slots";
@@ -121,7 +121,10 @@ export function mergeExplicitStaged(words: i32): i32 {
   return skipped;
 }
 
-/** The first and last index (offset + i) with a nonzero count; lo > hi when none. */
+/**
+ * The first and last index (offset + i) with a nonzero count; lo > hi when none. `offset + i`
+ * cannot wrap: `mergeExponential` admits only offset + len - 1 <= maxIndexAt(scale).
+ */
 @inline function extentLo(offset: i32, ptr: usize, len: i32): i32 {
   for (let i = 0; i < len; i++) if (load<f64>(ptr + (<usize>i << 3)) >= 1) return offset + i;
   return i32.MAX_VALUE;
@@ -151,6 +154,7 @@ function combinedChange(
 }
 
 function insertCounts(exp: usize, range: usize, offset: i32, ptr: usize, len: i32, shift: i32, size: i32): void {
+  // offset + i <= offset + len - 1: a mapping index (checked by `mergeExponential`, or a range's own)
   for (let i = 0; i < len; i++) {
     const c = load<f64>(ptr + (<usize>i << 3));
     if (!(c >= 1)) continue;
@@ -174,6 +178,7 @@ function mergeExpColumns(
   const nLo = extentLo(negOffset, negPtr, negLen);
   const nHi = extentHi(negOffset, negPtr, negLen);
   if (pLo > pHi && nLo > nHi) return;
+  // scales stay in -10..20 (changeScale), so every shift below is 0..30
   const current = load<i32>(exp, X_SCALE);
   const target = min(current, scaleIn);
   const change = max(
@@ -201,13 +206,15 @@ function mergeExpColumns(
 /**
  * Whether the upper bound of exponential bucket `index` at `scale` is <= b. The bound
  * (base^(index+1), or -base^index for the negative range) is irrational for most indexes, so
- * instead of computing it the comparison is decided from b's own bucket index, exactly.
+ * instead of computing it the comparison is decided from b's own bucket index, exactly. The
+ * highest bucket holds values up to MAX_VALUE (so MAX_VALUE bounds it, not 2^1024), the lowest
+ * negative one values up to -MIN_VALUE (the subnormals), so -MIN_VALUE bounds every negative bucket.
  */
 @inline function upperBoundAtMost(b: f64, index: i32, scale: i32, negative: bool): bool {
-  if (negative) return b >= 0 || mapToIndex(-b, scale) < index;
+  if (negative) return b >= -f64.MIN_VALUE || mapToIndex(-b, scale) < index;
   if (!(b > 0)) return false;
   const k = mapToIndex(b, scale);
-  return k > index || (k == index && isBucketUpperBound(b, scale));
+  return k > index || (k == index && (isBucketUpperBound(b, scale) || b == f64.MAX_VALUE));
 }
 
 /** The explicit bucket holding an exponential bucket's upper bound (binary search, monotone). */
@@ -222,7 +229,23 @@ function firstBucketAtOrAbove(bounds: usize, nb: i32, index: i32, scale: i32, ne
   return lo;
 }
 
-/** An exponential histogram: positive and negative counts as f64 columns. */
+/** Returned by `mergeExponential` for a scale or bucket range outside the mapping's indexes. */
+const BAD_INDEXES: i32 = 3;
+
+/**
+ * Whether `len` buckets from `offset` lie within the indexes values map to at `scale` (-10..20), so
+ * that `offset + i` (i < len) is one of them; in i64, so no operand wraps. No buckets: any offset.
+ */
+@inline function rangeFits(offset: i32, len: i32, scale: i32): bool {
+  if (len <= 0) return len == 0;
+  return offset >= minIndexAt(scale) && <i64>offset + <i64>len - 1 <= <i64>maxIndexAt(scale);
+}
+
+/**
+ * An exponential histogram: positive and negative counts as f64 columns. Returns 1 when `id` is
+ * not live, BAD_INDEXES when the scale or a range leaves the mapping's indexes (the facade refuses
+ * those first; this keeps the core's invariant on its own), else 0; nothing changes unless 0.
+ */
 export function mergeExponential(
   id: i32, scale: i32, zeroCount: f64,
   posOffset: i32, posPtr: usize, posLen: i32, negOffset: i32, negPtr: usize, negLen: i32,
@@ -230,6 +253,7 @@ export function mergeExponential(
 ): i32 {
   const slot = livePtr(id);
   if (slot == 0) return 1;
+  if (scale < -10 || scale > 20 || !rangeFits(posOffset, posLen, scale) || !rangeFits(negOffset, negLen, scale)) return BAD_INDEXES;
   applyStats(slot, count, sum, lo, hi);
   if (load<u32>(slot, S_KIND) != KIND_HISTOGRAM) return 0;
   const layout = <usize>load<u32>(slot, S_LAYOUT);
@@ -238,6 +262,7 @@ export function mergeExponential(
     const bounds = <usize>load<u32>(layout, L_BOUNDS);
     const counts = slot + <usize>load<u32>(layout, L_BUCKETS);
     if (zeroCount > 0) addToBucket(counts, explicitIndex(layout, 0.0), zeroCount);
+    // offset + i is a mapping index (rangeFits above): no wrap
     for (let i = 0; i < posLen; i++) {
       const c = load<f64>(posPtr + (<usize>i << 3));
       if (c > 0) addToBucket(counts, firstBucketAtOrAbove(bounds, nb, posOffset + i, scale, false), c);
@@ -262,11 +287,11 @@ function rangeToColumn(range: usize, out: usize): i32 {
   const lo = load<i32>(range, R_LO);
   const hi = load<i32>(range, R_HI);
   if (lo > hi) return 0;
-  const base = load<i32>(range, R_BASE);
-  for (let index = lo; index <= hi; index++) {
-    store<f64>(out + (<usize>(index - lo) << 3), <f64>rangeCountAt(range, index - base));
-  }
-  return hi - lo + 1;
+  // counted over the n <= size positions, not `index <= hi` (endless at hi = i32.MAX_VALUE)
+  const n = hi - lo + 1;
+  const from = lo - load<i32>(range, R_BASE);
+  for (let k = 0; k < n; k++) store<f64>(out + (<usize>k << 3), <f64>rangeCountAt(range, from + k));
+  return n;
 }
 
 /** dst += src. Returns 1 when a slot is not live, 2 when kind or layout differ, else 0. */

@@ -32,13 +32,13 @@ function writeRange(range: usize, out: usize, word: i32, header: usize): i32 {
     store<f64>(header, 0.0, 8);
     return word;
   }
-  const base = load<i32>(range, R_BASE);
-  for (let index = lo; index <= hi; index++) {
-    store<f64>(out + (<usize>(word + index - lo) << 3), <f64>rangeCountAt(range, index - base));
-  }
+  // counted over the n <= size positions, not `index <= hi` (endless at hi = i32.MAX_VALUE)
+  const n = hi - lo + 1;
+  const from = lo - load<i32>(range, R_BASE);
+  for (let k = 0; k < n; k++) store<f64>(out + (<usize>(word + k) << 3), <f64>rangeCountAt(range, from + k));
   store<f64>(header, <f64>lo);
-  store<f64>(header, <f64>(hi - lo + 1), 8);
-  return word + hi - lo + 1;
+  store<f64>(header, <f64>n, 8);
+  return word + n;
 }
 
 /**

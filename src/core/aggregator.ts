@@ -30,6 +30,7 @@ import { Series, type EventClock, type SeriesShape } from "./series.ts";
 import {
   EXPONENTIAL_DEFAULT_MAX_SIZE,
   EXPONENTIAL_MAX_SCALE,
+  EXPONENTIAL_MAX_MAX_SIZE,
   EXPONENTIAL_MIN_MAX_SIZE,
   EXPONENTIAL_MIN_SCALE,
   SlotKind,
@@ -117,8 +118,8 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
     let maxScale = EXPONENTIAL_MAX_SCALE;
     if (exp !== undefined) {
       maxSize = exp.maxSize ?? EXPONENTIAL_DEFAULT_MAX_SIZE;
-      if (!(Number.isInteger(maxSize) && maxSize >= EXPONENTIAL_MIN_MAX_SIZE)) {
-        throw new RangeError(`histogram ${JSON.stringify(name)}: exponential.maxSize must be an integer >= ${EXPONENTIAL_MIN_MAX_SIZE}, got ${maxSize}`);
+      if (!(Number.isInteger(maxSize) && maxSize >= EXPONENTIAL_MIN_MAX_SIZE && maxSize <= EXPONENTIAL_MAX_MAX_SIZE)) {
+        throw new RangeError(`histogram ${JSON.stringify(name)}: exponential.maxSize must be an integer in ${EXPONENTIAL_MIN_MAX_SIZE}..${EXPONENTIAL_MAX_MAX_SIZE}, got ${maxSize}`);
       }
       maxScale = exp.maxScale ?? EXPONENTIAL_MAX_SCALE;
       if (!(Number.isInteger(maxScale) && maxScale >= EXPONENTIAL_MIN_SCALE && maxScale <= EXPONENTIAL_MAX_SCALE)) {

@@ -26,7 +26,11 @@ export interface HistogramOptions extends InstrumentOptions {
   /** Explicit upper bounds, strictly increasing and finite. Default: OpenTelemetry's defaults,
    * unless `exponential` is given alone. */
   boundaries?: readonly number[];
-  /** Keep a base-2 exponential histogram (alone, or alongside explicit `boundaries`). */
+  /**
+   * Keep a base-2 exponential histogram (alone, or alongside explicit `boundaries`): at most
+   * `maxSize` buckets per range (integer 2..2^24, default 160), starting at scale `maxScale`
+   * (integer -10..20, default 20).
+   */
   exponential?: { maxSize?: number; maxScale?: number };
 }
 

@@ -46,6 +46,22 @@ for (let s = 1; s <= EXPONENTIAL_MAX_SCALE; s++) {
   INVERSE_FACTOR[s] = Math.LN2 * 2 ** -s;
 }
 
+/*
+ * The bucket indexes a finite double can map to at `scale`, [minIndex, maxIndex]: where OpenTelemetry
+ * puts subnormals (and, at scale > 0, 2^-1022) and where it clamps the largest values. They are
+ * the SDK's own edges (opentelemetry-js, packages/sdk-metrics/src/aggregator/exponential-histogram/
+ * mapping/ExponentMapping.ts `_minNormalLowerBoundaryIndex` / `_maxNormalLowerBoundaryIndex`, and
+ * LogarithmMapping.ts `mapToIndex`: `_minNormalLowerBoundaryIndex() - 1` for values <= 2^-1022,
+ * clamped to `_maxNormalLowerBoundaryIndex()`), which also bound its `lowerBoundary`. `mapToIndex`
+ * below returns them for subnormals and the largest values (the clamp inlined), so
+ * mapToIndex(Number.MIN_VALUE) and mapToIndex(Number.MAX_VALUE) are the bounds
+ * (test/core/exponential-mapping.test.ts checks both, here and in the SDK, at every scale). Inputs whose buckets leave this range are refused
+ * (merge-input.ts `exponentialIndexProblem`). Shifting a valid index right by one gives a valid
+ * index one scale down (minIndex(s) >> 1 == minIndex(s - 1), likewise maxIndex), so downscaling
+ * never leaves it either. At scale 20 the range is [-1071644673, 1073741823]: the difference of
+ * two indexes (2145386496 at most) fits an i32.
+ */
+
 /** Lowest index any positive double maps to at `scale` (subnormals and 2^-1022 share it). */
 export function minIndex(scale: number): number {
   if (scale > 0) return (MIN_NORMAL_EXPONENT << scale) - 1;
@@ -67,19 +83,14 @@ export function maxIndex(scale: number): number {
  */
 export function mapToIndex(value: number, scale: number): number {
   if (scale > 0) {
-    if (value <= MIN_NORMAL_VALUE) return (MIN_NORMAL_EXPONENT << scale) - 1;
+    if (value <= MIN_NORMAL_VALUE) return minIndex(scale);
     if (isPowerOfTwo(value)) return (normalExponent(value) << scale) - 1;
     const index = Math.floor(Math.log(value) * SCALE_FACTOR[scale]);
-    const max = ((MAX_NORMAL_EXPONENT + 1) << scale) - 1;
+    const max = ((MAX_NORMAL_EXPONENT + 1) << scale) - 1; // maxIndex(scale), inline on the hot path
     return index >= max ? max : index;
   }
-  const shift = -scale;
-  if (value < MIN_NORMAL_VALUE) {
-    let index = MIN_NORMAL_EXPONENT >> shift;
-    if (shift < 2) index--;
-    return index;
-  }
-  return (normalExponent(value) + (isPowerOfTwo(value) ? -1 : 0)) >> shift;
+  if (value < MIN_NORMAL_VALUE) return minIndex(scale);
+  return (normalExponent(value) + (isPowerOfTwo(value) ? -1 : 0)) >> -scale;
 }
 
 /**

@@ -16,20 +16,23 @@ import type { ExplicitHistogramInput, ExponentialHistogramState } from "./types.
 /**
  * True when the upper bound of positive bucket `index` at `scale`, base^(index+1), is <= b.
  * With k = mapToIndex(b), b lies in (base^k, base^(k+1)]: the bound is <= b iff k > index, or
- * k == index and b is exactly base^(k+1).
+ * k == index and b is exactly base^(k+1). The highest bucket (maxIndex) holds values up to
+ * MAX_VALUE only (its nominal bound is 2^1024), so MAX_VALUE bounds it.
  */
 function positiveBoundAtMost(b: number, index: number, scale: number): boolean {
   if (!(b > 0)) return false;
   const k = mapToIndex(b, scale);
-  return k > index || (k === index && isBucketUpperBound(b, scale));
+  return k > index || (k === index && (isBucketUpperBound(b, scale) || b === Number.MAX_VALUE));
 }
 
 /**
  * True when the upper bound of negative bucket `index`, -base^index, is <= b: always for b >= 0;
  * for b < 0 iff |b| <= base^index, i.e. iff |b|'s bucket k ends at or below base^index (k < index).
+ * The lowest bucket (minIndex) also holds the subnormals, up to -MIN_VALUE, so -MIN_VALUE bounds
+ * every negative bucket.
  */
 function negativeBoundAtMost(b: number, index: number, scale: number): boolean {
-  if (b >= 0) return true;
+  if (b >= -Number.MIN_VALUE) return true;
   return mapToIndex(-b, scale) < index;
 }
 

@@ -8,6 +8,7 @@
 import { addExplicitCounts, findBucket } from "./explicit-buckets.ts";
 import { ExponentialHistogram } from "./exponential-histogram.ts";
 import { addExplicitToExponential, addExponentialToExplicit } from "./histogram-conversion.ts";
+import { exponentialIndexProblem } from "./merge-input.ts";
 import {
   EXPONENTIAL_MAX_SCALE,
   SlotKind,
@@ -157,6 +158,9 @@ class JsEngine implements AggregationEngine {
   }
 
   mergeExponential(slot: number, input: ExponentialHistogramInput): void {
+    // as the WASM engine, which must refuse these before its i32 ABI truncates them
+    const problem = exponentialIndexProblem(input);
+    if (problem !== null) throw new RangeError(`mergeExponential: ${problem}`);
     this.mergeStats(slot, input.count, input.sum, input.min, input.max);
     if (this.kinds[slot] !== SlotKind.Histogram) return;
     const counts = this.explicit[slot];

@@ -2,7 +2,14 @@
  * Checks pre-aggregated inputs at the facade's edge and fills in what the engines require
  * (finite min and max, estimated from the bucket bounds when the source did not send them).
  */
-import type { ExplicitHistogramInput, ExponentialHistogramInput, StatisticSet } from "./types.ts";
+import { isValidScale, maxIndex, minIndex } from "./exponential-mapping.ts";
+import type {
+  ExplicitHistogramInput,
+  ExponentialBuckets,
+  ExponentialHistogramInput,
+  ExponentialHistogramState,
+  StatisticSet,
+} from "./types.ts";
 
 /** Why an input was refused; null when it is usable. */
 export type InputProblem = string | null;
@@ -41,12 +48,40 @@ export function explicitInputProblem(input: ExplicitHistogramInput): InputProble
   return countSumProblem(input.count, input.sum, total);
 }
 
+/**
+ * Why an exponential histogram's scale or bucket indexes cannot be merged, or null. Each range's
+ * buckets [offset, offset + counts.length - 1] must lie within the indexes OpenTelemetry's mapping
+ * can produce for finite doubles at the scale (exponential-mapping.ts `minIndex`/`maxIndex`); an
+ * empty range's offset is not used and only has to be an integer. Both engines refuse what this
+ * refuses before any state changes: inside the bounds every index, and every difference of two,
+ * fits an i32 (the WASM core's index type, and its ABI: a larger JS number would be truncated).
+ */
+export function exponentialIndexProblem(state: ExponentialHistogramState): InputProblem {
+  const scale = state.scale;
+  if (!isValidScale(scale)) return `scale ${scale} is outside -10..20`;
+  const positive = rangeIndexProblem("positive", state.positive, scale);
+  return positive !== null ? positive : rangeIndexProblem("negative", state.negative, scale);
+}
+
+function rangeIndexProblem(name: string, range: ExponentialBuckets, scale: number): InputProblem {
+  const offset = range.offset;
+  if (!Number.isInteger(offset)) return `${name}.offset ${offset} is not an integer`;
+  const n = range.counts.length;
+  if (n === 0) return null;
+  const lowest = minIndex(scale);
+  if (offset < lowest) return `${name}.offset ${offset} is below the smallest bucket index ${lowest} at scale ${scale}`;
+  const highest = maxIndex(scale);
+  // a double sum: exact below 2^53, and any larger offset is far beyond `highest` anyway
+  if (offset + n - 1 > highest) return `${name}.offset ${offset} + ${n} buckets exceeds the largest bucket index ${highest} at scale ${scale}`;
+  return null;
+}
+
 export function exponentialInputProblem(input: ExponentialHistogramInput): InputProblem {
-  if (!Number.isInteger(input.scale) || input.scale < -10 || input.scale > 20) return `scale ${input.scale} is outside -10..20`;
+  const indexProblem = exponentialIndexProblem(input);
+  if (indexProblem !== null) return indexProblem;
   let total = input.zeroCount;
   if (!(total >= 0)) return `zeroCount ${input.zeroCount} is not a count`;
   for (const [name, range] of [["positive", input.positive], ["negative", input.negative]] as const) {
-    if (!Number.isInteger(range.offset)) return `${name}.offset ${range.offset} is not an integer`;
     for (let i = 0; i < range.counts.length; i++) {
       const c = range.counts[i];
       if (!(c >= 0) || !Number.isFinite(c)) return `${name}.counts[${i}] = ${c} is not a finite count`;

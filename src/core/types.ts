@@ -18,6 +18,13 @@ export type SlotKind = (typeof SlotKind)[keyof typeof SlotKind];
 /** Default and bounds of the exponential histogram, as in the OpenTelemetry SDK. */
 export const EXPONENTIAL_DEFAULT_MAX_SIZE = 160;
 export const EXPONENTIAL_MIN_MAX_SIZE = 2;
+/**
+ * Largest maxSize accepted (2^24; the SDK sets none). It keeps every window position and index
+ * plus or minus maxSize far inside an i32 (indexes stay within +-2^30), and the WASM core's counter
+ * blocks (up to 4 bytes per bucket) inside its 32-bit address space; the i32 ABI would truncate a
+ * larger number.
+ */
+export const EXPONENTIAL_MAX_MAX_SIZE = 2 ** 24;
 export const EXPONENTIAL_MAX_SCALE = 20;
 export const EXPONENTIAL_MIN_SCALE = -10;
 

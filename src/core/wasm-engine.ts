@@ -16,6 +16,7 @@
  * - Linear memory grows inside calls; views, stage buffers' included, are re-created after every
  *   call that may allocate.
  */
+import { exponentialIndexProblem } from "./merge-input.ts";
 import { loadStatsetWasm, type LoadOptions, type StatsetExports, type WasmMemory } from "./wasm-loader.ts";
 import {
   EXPONENTIAL_MAX_SCALE,
@@ -30,6 +31,9 @@ import {
   type StageOwner,
   type StatisticSet,
 } from "./types.ts";
+
+/** `mergeExponential`'s status when scale or a bucket range is outside the mapping's indexes (assembly/merge.ts). */
+const CORE_BAD_INDEXES = 3;
 
 /** Below this many values a plain loop beats creating a subarray for `TypedArray.set`. */
 const SMALL_COPY = 16;
@@ -320,6 +324,9 @@ class WasmEngine implements AggregationEngine {
   }
 
   mergeExponential(slot: number, input: ExponentialHistogramInput): void {
+    // Scale and offsets cross as i32, which would silently truncate a larger number: refuse first.
+    const problem = exponentialIndexProblem(input);
+    if (problem !== null) throw new RangeError(`mergeExponential: ${problem}`);
     this.flush();
     const pos = input.positive.counts;
     const neg = input.negative.counts;
@@ -327,12 +334,15 @@ class WasmEngine implements AggregationEngine {
     const f64 = this.f64;
     for (let i = 0; i < pos.length; i++) f64[word + i] = pos[i];
     for (let i = 0; i < neg.length; i++) f64[word + pos.length + i] = neg[i];
+    // an empty range's offset is unused and unchecked: it crosses as 0
     const status = this.core.mergeExponential(
       slot, input.scale, input.zeroCount,
-      input.positive.offset, word * 8, pos.length, input.negative.offset, (word + pos.length) * 8, neg.length,
+      pos.length === 0 ? 0 : input.positive.offset, word * 8, pos.length,
+      neg.length === 0 ? 0 : input.negative.offset, (word + pos.length) * 8, neg.length,
       input.count, input.sum, input.min, input.max,
     );
     this.sync();
+    if (status === CORE_BAD_INDEXES) throw new RangeError(`mergeExponential: the core refused scale ${input.scale} or its bucket ranges`);
     if (status !== 0) throw notLive("mergeExponential", slot);
   }
 

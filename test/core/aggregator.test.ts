@@ -88,7 +88,9 @@ for (const engine of ENGINES) {
         assert.throws(() => agg.histogram("c", { boundaries: [1, Number.POSITIVE_INFINITY] }), /\[1\] must be a finite number, got Infinity/);
         assert.throws(() => agg.histogram("d", { boundaries: [Number.NaN] }), /got NaN/);
         assert.throws(() => agg.histogram(""), /non-empty string, got ""/);
-        assert.throws(() => agg.histogram("e", { exponential: { maxSize: 1 } }), /maxSize must be an integer >= 2, got 1/);
+        assert.throws(() => agg.histogram("e", { exponential: { maxSize: 1 } }), /maxSize must be an integer in 2\.\.16777216, got 1/);
+        assert.throws(() => agg.histogram("f", { exponential: { maxSize: 2 ** 24 + 1 } }), /maxSize must be an integer in 2\.\.16777216, got 16777217/);
+        assert.throws(() => agg.histogram("g", { exponential: { maxSize: 2 ** 32 + 160 } }), /got 4294967456/);
       });
 
       it("returns the same instrument for the same name and throws for a conflicting kind", async () => {
@@ -252,6 +254,45 @@ for (const engine of ENGINES) {
         s.mergeExplicit({ boundaries: [1], bucketCounts: [1, 1], count: 5, sum: 1, min: 0, max: 2 });
         assert.equal(agg.stats().rejectedValues, 5);
         assert.equal(agg.collect().scopeMetrics[0].metrics.length, 0);
+      });
+
+      it("refuses exponential inputs whose buckets leave the indexes of their scale, counting the points, and stays readable", async () => {
+        const agg = await make();
+        const s = agg.histogram("h", { boundaries: [0, 5], exponential: {} }).bind();
+        const empty = { offset: 0, counts: [] };
+        s.mergeExponential({ scale: 0, zeroCount: 0, positive: { offset: 2 ** 31 - 3, counts: [1, 1, 1] }, negative: empty, count: 3, sum: 3, min: Number.NaN, max: Number.NaN });
+        s.mergeExponential({ scale: 0, zeroCount: 0, positive: { offset: 2 ** 32 + 1, counts: [2] }, negative: empty, count: 2, sum: 3, min: 1.5, max: 1.5 });
+        assert.equal(agg.stats().rejectedValues, 5);
+        assert.equal(agg.collect().scopeMetrics[0].metrics.length, 0);
+        s.mergeExponential({ scale: 0, zeroCount: 0, positive: { offset: 1, counts: [2] }, negative: empty, count: 2, sum: 7, min: 3, max: 4 });
+        const p = (metric(agg.collect(), "h") as HistogramMetricData).dataPoints[0].value;
+        assert.deepEqual(p.buckets.counts, [0, 2, 0]);
+      });
+
+      it("keeps inputs at the first and last index of scale 20 exact through delta and cumulative readers, as the other engine", async () => {
+        const reads: unknown[] = [];
+        for (const e of ENGINES) {
+          const agg = await createAggregator({ engine: e });
+          const delta = agg.createReader("delta");
+          const cumulative = agg.createReader("cumulative");
+          const s = agg.histogram("h", { boundaries: [-1, 0, 1, Number.MAX_VALUE], exponential: {} }).bind();
+          const input = {
+            scale: 20, zeroCount: 1, count: 16, sum: 0, min: -(2 ** -1022), max: Number.MAX_VALUE,
+            positive: { offset: 1073741823 - 2, counts: [1, 2, 3] },
+            negative: { offset: -1071644673, counts: [4, 0, 5] },
+          };
+          const states = [];
+          for (let round = 0; round < 3; round++) {
+            s.mergeExponential(input);
+            if (round === 2) s.record(2); // a value in the middle: both ranges downscale far
+            states.push(delta.read().map((x) => x.state), cumulative.read().map((x) => x.state));
+          }
+          const last = states[states.length - 1][0];
+          assert.equal(last.stats.count, 3 * 16 + 1);
+          assert.deepEqual(Array.from(last.bucketCounts ?? []), [0, 3 * 9 + 3, 0, 3 * 6 + 1, 0]);
+          reads.push(states);
+        }
+        assert.deepEqual(reads[0], reads[1]);
       });
 
       it("adds statistic sets to counters and refuses negative sums on monotonic ones", async () => {

@@ -134,6 +134,59 @@ describe("exponential-mapping", () => {
     });
   });
 
+  describe("minIndex and maxIndex", () => {
+    it("are exactly where Number.MIN_VALUE and Number.MAX_VALUE map, here and in the SDK, at every scale", () => {
+      for (const scale of SCALES) {
+        const sdk = sdkGetMapping(scale);
+        assert.equal(mapToIndex(Number.MIN_VALUE, scale), minIndex(scale), `MIN_VALUE at ${scale}`);
+        assert.equal(sdk.mapToIndex(Number.MIN_VALUE), minIndex(scale), `SDK MIN_VALUE at ${scale}`);
+        assert.equal(mapToIndex(Number.MAX_VALUE, scale), maxIndex(scale), `MAX_VALUE at ${scale}`);
+        assert.equal(sdk.mapToIndex(Number.MAX_VALUE), maxIndex(scale), `SDK MAX_VALUE at ${scale}`);
+      }
+    });
+
+    it("bound every index the mapping gives a positive finite double", () => {
+      fc.assert(
+        fc.property(positiveFinite, fc.constantFrom(...SCALES), (v, scale) => {
+          const i = mapToIndex(v, scale);
+          assert.ok(i >= minIndex(scale) && i <= maxIndex(scale), `${v} -> ${i} at ${scale}`);
+        }),
+        { numRuns: 1000 },
+      );
+    });
+
+    it("are the SDK's lowerBoundary domain: it answers at both and throws one past either", () => {
+      for (const scale of SCALES) {
+        const sdk = sdkGetMapping(scale);
+        assert.ok(Number.isFinite(sdk.lowerBoundary(minIndex(scale))), `min at ${scale}`);
+        assert.ok(Number.isFinite(sdk.lowerBoundary(maxIndex(scale))), `max at ${scale}`);
+        assert.throws(() => sdk.lowerBoundary(minIndex(scale) - 1), /underflow|overflow/, `min - 1 at ${scale}`);
+        assert.throws(() => sdk.lowerBoundary(maxIndex(scale) + 1), /overflow/, `max + 1 at ${scale}`);
+      }
+    });
+
+    it("shift to the bounds one scale down, so downscaling keeps an index inside them", () => {
+      for (const scale of SCALES.filter((s) => s > -10)) {
+        assert.equal(minIndex(scale) >> 1, minIndex(scale - 1), `min at ${scale}`);
+        assert.equal(maxIndex(scale) >> 1, maxIndex(scale - 1), `max at ${scale}`);
+      }
+    });
+
+    it("are -1022 * 2^s - 1 and 1024 * 2^s - 1 at scales s >= 0, and the scale-0 bounds shifted right by -s below", () => {
+      for (const scale of SCALES) {
+        const expected = scale >= 0 ? [-1022 * 2 ** scale - 1, 1024 * 2 ** scale - 1] : [Math.floor(-1023 / 2 ** -scale), Math.floor(1023 / 2 ** -scale)];
+        assert.deepEqual([minIndex(scale), maxIndex(scale)], expected, `at ${scale}`);
+      }
+      assert.deepEqual([minIndex(1), maxIndex(1), minIndex(-1), maxIndex(-1)], [-2045, 2047, -512, 511]);
+    });
+
+    it("span less than 2^31 at scale 20 (a difference of two indexes fits an i32) and just -1..0 at scale -10", () => {
+      assert.deepEqual([minIndex(20), maxIndex(20)], [-1071644673, 1073741823]);
+      assert.ok(maxIndex(20) - minIndex(20) < 2 ** 31 - 1);
+      assert.deepEqual([minIndex(-10), maxIndex(-10)], [-1, 0]);
+    });
+  });
+
   describe("lowerBoundary", () => {
     it("equals the OpenTelemetry SDK's lower boundary at every scale", () => {
       fc.assert(

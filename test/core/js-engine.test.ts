@@ -397,6 +397,25 @@ describe("JsEngine", () => {
   });
 
   describe("mergeExponential", () => {
+    it("throws a RangeError naming a scale or bucket range outside the mapping's indexes, and changes nothing", () => {
+      const e = createJsEngine();
+      const s = histogram(e, [0, 5], 160);
+      e.mergeExponential(s, { scale: 0, zeroCount: 0, positive: { offset: 1, counts: [2] }, negative: { offset: 0, counts: [] }, count: 2, sum: 7, min: 3, max: 4 });
+      const before = e.snapshot(s, false);
+      const refused: [ExponentialHistogramInput, string][] = [
+        [{ scale: 0, zeroCount: 1, positive: { offset: 2 ** 31 - 3, counts: [1, 1, 1] }, negative: { offset: 0, counts: [] }, count: 4, sum: 3, min: 0, max: 8 },
+          "mergeExponential: positive.offset 2147483645 + 3 buckets exceeds the largest bucket index 1023 at scale 0"],
+        [{ scale: 20, zeroCount: 0, positive: { offset: 0, counts: [] }, negative: { offset: minIndex(20) - 1, counts: [1] }, count: 1, sum: -1, min: -1, max: -1 },
+          "mergeExponential: negative.offset -1071644674 is below the smallest bucket index -1071644673 at scale 20"],
+        [{ scale: 21, zeroCount: 0, positive: { offset: 0, counts: [1] }, negative: { offset: 0, counts: [] }, count: 1, sum: 1, min: 1, max: 1 },
+          "mergeExponential: scale 21 is outside -10..20"],
+      ];
+      for (const [input, message] of refused) {
+        assert.throws(() => e.mergeExponential(s, input), { name: "RangeError", message });
+        assert.deepEqual(e.snapshot(s, false), before);
+      }
+    });
+
     it("adds counts at the same scale", () => {
       const e = createJsEngine();
       const s = histogram(e, null, 160, 0);

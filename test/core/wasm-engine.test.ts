@@ -7,6 +7,7 @@ import { AggregationType, DataPointType, MeterProvider, MetricReader, type Metri
 import { createJsEngine } from "../../src/core/js-engine.ts";
 import { createWasmEngine } from "../../src/core/wasm-engine.ts";
 import { loadStatsetWasm } from "../../src/core/wasm-loader.ts";
+import { maxIndex, minIndex } from "../../src/core/exponential-mapping.ts";
 import { SlotKind, type AggregationEngine, type ExponentialHistogramInput, type SlotSnapshot } from "../../src/core/types.ts";
 
 const SCALES = Array.from({ length: 31 }, (_, i) => i - 10);
@@ -171,6 +172,16 @@ describe("WasmEngine", () => {
         }
       }
       assert.ok(compared > 31 * 3000);
+    });
+
+    it("maps Number.MIN_VALUE to minIndex and Number.MAX_VALUE to maxIndex at every scale, as the JS mapping", async () => {
+      const { exports: core } = await loadStatsetWasm();
+      for (const scale of SCALES) {
+        for (const map of [core.mapToIndex, core.otelMapToIndex]) {
+          assert.equal(map(Number.MIN_VALUE, scale), minIndex(scale), `MIN_VALUE at ${scale}`);
+          assert.equal(map(Number.MAX_VALUE, scale), maxIndex(scale), `MAX_VALUE at ${scale}`);
+        }
+      }
     });
 
     it("equals the SDK next to every bucket boundary and table cell edge at scales 1..8", async () => {
@@ -731,10 +742,85 @@ describe("WasmEngine", () => {
       });
     });
 
+    it("refuses at the core's own ABI (status 3, nothing changed) a scale or bucket range outside the mapping's indexes", async () => {
+      const { exports: core, memory } = await loadStatsetWasm();
+      const layout = core.createLayout(0, -1, 160, 20);
+      const id = core.allocSlot(SlotKind.Histogram, layout);
+      const countsPtr = core.transferValuesPtr() >>> 0;
+      new Float64Array(memory.buffer, countsPtr, 8).fill(1);
+      assert.equal(core.mergeExponential(id, 0, 0, 5, countsPtr, 3, 0, countsPtr, 0, 3, 9, 2, 4), 0, "a valid input");
+      const record = (): number[] => {
+        const out = core.scratch(core.snapshotBytes(id)) >>> 0;
+        core.snapshot(id, out, 0);
+        return Array.from(new Float64Array(memory.buffer, out, core.snapshotBytes(id) / 8));
+      };
+      const before = record();
+      const refused: [string, number, number, number, number, number][] = [
+        // [what, scale, posOffset, posLen, negOffset, negLen]
+        ["the issue's point: 2^31 - 3 + 3 buckets at scale 0", 0, 2 ** 31 - 3, 3, 0, 0],
+        ["the last index wrapping: 2^31 - 1 + 3 buckets", 0, 2 ** 31 - 1, 3, 0, 0],
+        ["one past maxIndex at scale 20", 20, maxIndex(20), 2, 0, 0],
+        ["below minIndex in the negative range", 0, 0, 0, minIndex(0) - 1, 1],
+        ["i32.MIN_VALUE at scale 20", 20, 0, 0, -(2 ** 31), 1],
+        ["scale 21", 21, 0, 1, 0, 0],
+        ["scale -11", -11, 0, 1, 0, 0],
+        ["a negative length", 0, 0, -1, 0, 0],
+      ];
+      for (const [what, scale, po, pl, no, nl] of refused) {
+        assert.equal(core.mergeExponential(id, scale, 1, po, countsPtr, pl, no, countsPtr, nl, 4, 9, 2, 4), 3, what);
+        assert.deepEqual(record(), before, `${what}: state unchanged`);
+      }
+      assert.equal(core.mergeExponential(id, 20, 0, maxIndex(20) - 2, countsPtr, 3, minIndex(20), countsPtr, 1, 4, 0, -1, 4), 0, "the edges themselves");
+    });
+
+    it("throws a RangeError naming the range before the i32 ABI could truncate it, and changes nothing", async () => {
+      const { engine, slot } = await histogramSlot([0, 5], 160);
+      engine.mergeExponential(slot, expInput({ scale: 0, positive: { offset: 1, counts: [2] }, min: 3, max: 4 }));
+      const before = engine.snapshot(slot, false);
+      // 2^32 + 5 would reach the core as offset 5
+      assert.throws(
+        () => engine.mergeExponential(slot, expInput({ scale: 0, positive: { offset: 2 ** 32 + 5, counts: [1] }, min: 1, max: 1 })),
+        { name: "RangeError", message: "mergeExponential: positive.offset 4294967301 + 1 buckets exceeds the largest bucket index 1023 at scale 0" },
+      );
+      assert.throws(() => engine.mergeExponential(slot, expInput({ scale: 0, negative: { offset: -(2 ** 31) - 1, counts: [1] } })), /negative\.offset -2147483649 is below the smallest bucket index -1023 at scale 0/);
+      assert.deepEqual(engine.snapshot(slot, false), before);
+    });
+
+    it("keeps ranges at the largest and smallest index exact through snapshot, mergeSlot and downscaling, as the JS engine", async () => {
+      const input = expInput({
+        scale: 20, zeroCount: 1,
+        positive: { offset: maxIndex(20) - 2, counts: [1, 2, 3] },
+        negative: { offset: minIndex(20), counts: [4, 0, 5] },
+        min: -(2 ** -1022), max: Number.MAX_VALUE,
+      });
+      const wasm = await createWasmEngine();
+      const js = createJsEngine();
+      const states = [wasm, js].map((e) => {
+        const layout = e.createLayout({ boundaries: Float64Array.from([-(2 ** -1022), -Number.MIN_VALUE, 0, 1, Number.MAX_VALUE]), exponentialMaxSize: 160 });
+        const [a, b] = [e.allocSlot(SlotKind.Histogram, layout), e.allocSlot(SlotKind.Histogram, layout)];
+        e.mergeExponential(a, input);
+        const alone = e.snapshot(a, false);
+        e.mergeExponential(b, input);
+        e.record(b, 1.5); // widens the positive range across the whole index space: downscales far
+        e.mergeSlot(a, b);
+        return { alone, merged: e.snapshot(a, false) };
+      });
+      assert.deepEqual(states[0], states[1]);
+      const { alone, merged } = states[0];
+      assert.deepEqual(alone.exponential, { scale: 20, zeroCount: 1, positive: input.positive, negative: { offset: minIndex(20), counts: [4, 0, 5] } });
+      // -(2^-1022) holds negative bucket minIndex (up to -MIN_VALUE) and minIndex + 2; MAX_VALUE the top buckets
+      assert.deepEqual(Array.from(alone.bucketCounts ?? []), [5, 4, 1, 0, 6, 0]);
+      assert.equal(merged.stats.count, 2 * input.count + 1);
+      const exp = merged.exponential;
+      assert.ok(exp !== null);
+      const total = exp.zeroCount + [...exp.positive.counts, ...exp.negative.counts].reduce((x, y) => x + y, 0);
+      assert.equal(total, merged.stats.count);
+    });
+
     it("only adds zeroCount (scale untouched) for an input without non-empty buckets", async () => {
       const { engine, slot } = await histogramSlot(null, 160);
       engine.record(slot, 3);
-      engine.mergeExponential(slot, expInput({ scale: -10, zeroCount: 4, positive: { offset: 7, counts: [0, 0] } }));
+      engine.mergeExponential(slot, expInput({ scale: -10, zeroCount: 4, positive: { offset: -1, counts: [0, 0] } }));
       const exp = engine.snapshot(slot, false).exponential;
       assert.equal(exp?.scale, 20);
       assert.equal(exp?.zeroCount, 4);
