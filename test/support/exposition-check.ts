@@ -23,10 +23,21 @@ export function promtool(text: string): { errors: string[]; lints: string[] } {
 }
 
 /**
- * Lints about names as the user chose them (camelCase attribute keys or metric names, an up-down
- * counter named `..._total`), not faults of the exporter.
+ * Lints about names as the user chose them, not faults of the exporter: camelCase attribute keys
+ * or metric names, an up-down counter named `..._total`, a gauge named `..._count`, a name holding
+ * a type (`..._counter`), an abbreviated unit (`..._ms`) or a non-base unit (`..._milliseconds`).
+ * The wording is promlint's (prometheus/client_golang, prometheus/testutil/promlint/validations).
  */
-export const USER_STYLE_LINT = /(names should be written in 'snake_case' not 'camelCase'|non-counter metrics should not have "_total" suffix)$/;
+const USER_STYLE_LINTS = [
+  "names should be written in 'snake_case' not 'camelCase'",
+  'non-counter metrics should not have "_total" suffix',
+  'non-histogram and non-summary metrics should not have "_(count|sum)" suffix',
+  'non-histogram metrics should not have "_bucket" suffix',
+  "metric name should not include type '[a-z]+'",
+  "metric names should not contain abbreviated units",
+  'use base unit "[a-z]+" instead of "[a-z]+"',
+];
+export const USER_STYLE_LINT = new RegExp(`(${USER_STYLE_LINTS.join("|")})$`);
 
 /** Parses `{a="x",b="y"}` strictly (escapes \\ \" \n); returns the pairs or a problem. */
 function parseLabels(text: string, at: number): { pairs: [string, string][]; end: number } | string {
