@@ -1,10 +1,16 @@
 /**
  * The daemon under the loads of issue 15, bounded to run in `npm test`: one metric flooding the
- * pipeline with unique attribute sets, and clients streaming bodies the server refused unread. Each time a concurrent well-behaved client must keep being served
+ * pipeline with unique attribute sets, clients streaming bodies the server refused unread, and
+ * 40 MB attribute values. Each time a concurrent well-behaved client must keep being served
  * exactly, and the Prometheus scrape must stay valid and small.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { ValueType } from "@opentelemetry/api";
+import { ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { AggregationTemporality, DataPointType } from "@opentelemetry/sdk-metrics";
+import { MAX_ATTRIBUTE_VALUE_LENGTH } from "../../src/receivers/attribute-limits.ts";
 import { streamEndlessBody } from "../support/endless-body.ts";
 import { expositionProblems, promtool, USER_STYLE_LINT } from "../support/exposition-check.ts";
 import { startTestDaemon, testConfigYaml, type TestDaemon } from "./daemon-harness.ts";
@@ -163,6 +169,84 @@ describe("the daemon under load", () => {
         assert.equal(valueOf(samples, "load_served_total"), sent);
         assert.equal(valueOf(samples, "statset_receiver_requests_total", { transport: "http", outcome: "unauthenticated" }), 2);
         assert.equal(valueOf(samples, "statset_receiver_requests_total", { transport: "http", outcome: "not_found" }), 2);
+      } finally {
+        await d.stop();
+      }
+    });
+  });
+
+  describe("a 40 MB attribute value", () => {
+    const HUGE = 40_000_000;
+
+    it("is cut to 4096 characters and counted over /v1/ingest and OTLP, and no scrape fails or grows", async () => {
+      const limit = 48 * 1024 * 1024;
+      const d = await startTestDaemon(testConfigYaml({ httpExtra: `        max_request_body_size: ${limit}\n        max_json_body_size: ${limit}` }));
+      try {
+        const huge = "0123456789".repeat(HUGE / 10);
+        const kept = huge.slice(0, MAX_ATTRIBUTE_VALUE_LENGTH);
+        const base = d.httpUrl.slice(0, -"/v1/metrics".length);
+        const truncated = (samples: readonly PromSample[]): number => select(samples, "statset_receiver_attribute_values_truncated_total", { receiver: "otlp" }).reduce((n, s) => n + s.value, 0);
+
+        const sends: [string, () => Promise<Reply>][] = [
+          // Digits need no JSON escaping: the bodies are written around the value rather than stringified.
+          ["kafka_topic_exporter over /v1/ingest", () => postJson(`${base}/v1/ingest/kafka_topic_exporter`, `{"name":"huge_ingest","value":2.5,"labels":{"big":"${huge}","small":"s"}}`)],
+          [
+            "OTLP/JSON",
+            () =>
+              postJson(
+                d.httpUrl,
+                `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"huge_json","gauge":{"dataPoints":[{"asDouble":1,"timeUnixNano":"${T}","attributes":[{"key":"big","value":{"stringValue":"${huge}"}}]}]}}]}]}]}`,
+              ),
+          ],
+          [
+            "OTLP/protobuf",
+            async () => {
+              const bytes = ProtobufMetricsSerializer.serializeRequest({
+                resource: resourceFromAttributes({ "service.name": "load" }),
+                scopeMetrics: [
+                  {
+                    scope: { name: "load" },
+                    metrics: [
+                      {
+                        descriptor: { name: "huge_proto", description: "", unit: "", valueType: ValueType.DOUBLE },
+                        aggregationTemporality: AggregationTemporality.DELTA,
+                        dataPointType: DataPointType.HISTOGRAM,
+                        dataPoints: [{ attributes: { big: huge }, startTime: [1_690_000_000, 0], endTime: [1_700_000_000, 0], value: { buckets: { boundaries: [1, 10], counts: [0, 1, 0] }, count: 1, sum: 2 } }],
+                      },
+                    ],
+                  },
+                ],
+              });
+              const res = await fetch(d.httpUrl, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body: bytes, signal: AbortSignal.timeout(30_000) });
+              return { status: res.status, body: `${(await res.arrayBuffer()).byteLength} bytes` };
+            },
+          ],
+        ];
+        // Every way in is checked before asserting, so a failure names all the ways that fail.
+        const problems: string[] = [];
+        let before = truncated((await validScrape(d)).samples);
+        for (const [how, send] of sends) {
+          const reply = await send();
+          if (reply.status !== 200 || (reply.body !== "{}" && reply.body !== "0 bytes")) problems.push(`${how}: answered ${reply.status} ${reply.body}`);
+          const { samples, bytes } = await validScrape(d);
+          const after = truncated(samples);
+          if (after - before !== 1) problems.push(`${how}: ${after - before} truncated values counted, expected 1`);
+          before = after;
+          if (bytes >= 256 * 1024) problems.push(`${how}: scrape of ${bytes} bytes`);
+        }
+        const { samples } = await validScrape(d);
+        const shown: [string, string, Record<string, string>][] = [
+          ["kafka_topic_exporter over /v1/ingest", "huge_ingest_count", { big: kept, small: "s" }],
+          ["OTLP/JSON", "huge_json", { big: kept }],
+          ["OTLP/protobuf", "huge_proto_count", { big: kept }],
+        ];
+        for (const [how, name, labels] of shown) {
+          const found = select(samples, name, labels);
+          if (found.length !== 1 || found[0].value !== 1) problems.push(`${how}: ${name} with the value cut to ${kept.length} characters: ${JSON.stringify(found.map((f) => f.value))}`);
+        }
+        const dropped = select(samples, "statset_prometheus_dropped_series_total").reduce((n, s) => n + s.value, 0);
+        if (dropped !== 0) problems.push(`${dropped} series left out of scrapes`);
+        assert.deepStrictEqual(problems, []);
       } finally {
         await d.stop();
       }

@@ -1,10 +1,13 @@
 /**
  * Interns attribute sets coming from decoded messages (JSON label objects, regex groups, EMF
  * dimensions). The common case, a set seen before, costs one canonical-key computation and one Map
- * hit; only a new set is validated, copied and frozen.
+ * hit; only a new set is validated, copied and frozen. Values are limited as the OTLP decoders
+ * limit them (src/receivers/attribute-limits.ts): a string longer than MAX_ATTRIBUTE_VALUE_LENGTH
+ * is cut, an array whose JSON text is longer becomes that text, cut; both are counted.
  */
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import { attributesKey } from "../../core/attributes-key.ts";
+import { MAX_ATTRIBUTE_VALUE_LENGTH, truncatedValue } from "../attribute-limits.ts";
 import { preview } from "./decode-error.ts";
 import type { InternedAttributes } from "./types.ts";
 
@@ -14,6 +17,12 @@ import type { InternedAttributes } from "./types.ts";
  * this only bounds the decoder's cache.)
  */
 export const DEFAULT_INTERNER_CAPACITY = 50_000;
+
+/**
+ * Raw sets with a longer canonical key are interned but not cached by that key: one huge value
+ * must not sit in the cache (up to `capacity` times) after its set was cut down.
+ */
+const MAX_CACHED_RAW_KEY_CHARS = 16 * 1024;
 
 const EMPTY: InternedAttributes = Object.freeze({ attributes: Object.freeze({}), attributesKey: "" });
 
@@ -39,6 +48,7 @@ export class AttributeInterner {
   readonly #byRawKey = new Map<string, InternedAttributes>();
   readonly #byKey = new Map<string, InternedAttributes>();
   readonly #capacity: number;
+  #truncated = 0;
   /** Why the last `intern` returned null. */
   lastError = "";
 
@@ -71,7 +81,7 @@ export class AttributeInterner {
         this.lastError = `${prefix}.${k}: expected a string, number, boolean or array of one of those, got ${preview(v)}`;
         return null;
       }
-      clean[k] = c;
+      clean[k] = this.#limited(c);
     }
     const key = attributesKey(clean);
     let entry = this.#byKey.get(key);
@@ -80,9 +90,29 @@ export class AttributeInterner {
       if (this.#byKey.size >= this.#capacity) this.#byKey.clear();
       this.#byKey.set(key, entry);
     }
-    if (this.#byRawKey.size >= this.#capacity) this.#byRawKey.clear();
-    this.#byRawKey.set(rawKey, entry);
+    if (rawKey.length <= MAX_CACHED_RAW_KEY_CHARS) {
+      if (this.#byRawKey.size >= this.#capacity) this.#byRawKey.clear();
+      this.#byRawKey.set(rawKey, entry);
+    }
     return entry;
+  }
+
+  /** Attribute values cut to MAX_ATTRIBUTE_VALUE_LENGTH since construction (counted when a set is built). */
+  get truncatedValues(): number {
+    return this.#truncated;
+  }
+
+  #limited(value: AttributeValue): AttributeValue {
+    if (typeof value === "string") {
+      if (value.length <= MAX_ATTRIBUTE_VALUE_LENGTH) return value;
+      this.#truncated++;
+      return truncatedValue(value);
+    }
+    if (!Array.isArray(value)) return value;
+    const text = JSON.stringify(value);
+    if (text.length <= MAX_ATTRIBUTE_VALUE_LENGTH) return value;
+    this.#truncated++;
+    return truncatedValue(text);
   }
 
   /** Distinct raw sets currently cached. */

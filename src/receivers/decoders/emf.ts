@@ -100,6 +100,10 @@ class EmfDecoder implements MessageDecoder {
   readonly #properties: readonly string[];
   readonly #interner = new AttributeInterner();
 
+  get truncatedValues(): number {
+    return this.#interner.truncatedValues;
+  }
+
   constructor(options: EmfOptions) {
     this.#properties = options.properties_as_attributes;
   }

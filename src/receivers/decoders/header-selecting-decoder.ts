@@ -19,6 +19,12 @@ export class HeaderSelectingDecoder implements MessageDecoder {
     this.encoding = fallback.encoding;
   }
 
+  get truncatedValues(): number {
+    let n = 0;
+    for (const d of new Set([this.#fallback, ...this.#decoders.values()])) n += d.truncatedValues;
+    return n;
+  }
+
   decode(message: Uint8Array, meta: MessageMeta, into: DecodedBatchBuilder): void {
     const contentType = headerText(meta.headers, CONTENT_TYPE_HEADER);
     if (contentType === undefined) {

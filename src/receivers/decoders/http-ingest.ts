@@ -17,8 +17,10 @@ import type { MessageDecoder, MessageMeta } from "./types.ts";
 function ingestDecoder(decoder: MessageDecoder): ExtraDecoder {
   // Decoding is synchronous and build() empties the builder, so one builder serves every request.
   const builder = new DecodedBatchBuilder();
-  return (body: Buffer, contentType: string): DecodedBatch => {
+  return (body: Buffer, contentType: string, countTruncated: (values: number) => void): DecodedBatch => {
     const meta: MessageMeta = { timestampMs: Date.now(), headers: contentType === "" ? {} : { "content-type": contentType } };
+    // Decoders are shared by the daemon's OTLP receivers: this request's truncations are the difference.
+    const truncatedBefore = decoder.truncatedValues;
     try {
       decoder.decode(body, meta, builder);
     } catch (e) {
@@ -26,6 +28,9 @@ function ingestDecoder(decoder: MessageDecoder): ExtraDecoder {
       builder.build();
       if (e instanceof DecodeError) throw new OtlpDecodeError("extra", `${decoder.encoding}: ${e.message}`, -1, e.path);
       throw e;
+    } finally {
+      const truncated = decoder.truncatedValues - truncatedBefore;
+      if (truncated > 0) countTruncated(truncated);
     }
     return builder.build();
   };

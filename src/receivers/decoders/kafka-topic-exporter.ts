@@ -47,6 +47,10 @@ class KafkaTopicExporterDecoder implements MessageDecoder {
   readonly #unit: string;
   readonly #interner = new AttributeInterner();
 
+  get truncatedValues(): number {
+    return this.#interner.truncatedValues;
+  }
+
   constructor(options: KafkaTopicExporterOptions) {
     this.#type = TYPE_OF[options.as];
     this.#monotonic = options.as === "counter";

@@ -26,6 +26,7 @@ function asDecodeError(e: unknown): unknown {
 /** The OTLP receiver's protobuf or JSON decoder. */
 interface OtlpBodyDecoder {
   decode(body: Uint8Array): DecodedBatch;
+  readonly interner: { readonly truncatedValues: number };
 }
 
 /** One OTLP request per message, through the OTLP receiver's decoder for the encoding. */
@@ -36,6 +37,10 @@ class OtlpMessageDecoder implements MessageDecoder {
   constructor(encoding: string, decoder: OtlpBodyDecoder) {
     this.encoding = encoding;
     this.#decoder = decoder;
+  }
+
+  get truncatedValues(): number {
+    return this.#decoder.interner.truncatedValues;
   }
 
   decode(message: Uint8Array, _meta: MessageMeta, into: DecodedBatchBuilder): void {

@@ -50,6 +50,10 @@ class RegexDecoder implements MessageDecoder {
   readonly #labels: Readonly<Record<string, string>>;
   readonly #interner = new AttributeInterner();
 
+  get truncatedValues(): number {
+    return this.#interner.truncatedValues;
+  }
+
   constructor(options: RegexOptions) {
     this.#labels = options.labels;
     const fixed = this.#interner.intern(options.labels, "labels") ?? AttributeInterner.empty;

@@ -27,6 +27,10 @@ class SeldonDecoder implements MessageDecoder {
   readonly encoding = "seldon";
   readonly #interner = new AttributeInterner();
 
+  get truncatedValues(): number {
+    return this.#interner.truncatedValues;
+  }
+
   decode(message: Uint8Array, meta: MessageMeta, into: DecodedBatchBuilder): void {
     const doc = parseJsonMessage(message);
     let list: unknown[];

@@ -27,6 +27,8 @@ export interface InternedAttributes {
 export interface MessageDecoder {
   /** The encoding name, e.g. `emf`. */
   readonly encoding: string;
+  /** Attribute values this decoder cut to MAX_ATTRIBUTE_VALUE_LENGTH since it was created. */
+  readonly truncatedValues: number;
   /**
    * Appends the message's points to `into`. Throws `DecodeError` when the message is malformed;
    * then nothing of this message has been appended. Per-point problems are counted with

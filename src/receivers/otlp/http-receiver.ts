@@ -37,9 +37,10 @@ import type { ReceiverMetrics, RequestOutcome } from "./receiver-metrics.ts";
 
 /**
  * Decodes one message body of a non-OTLP encoding (`POST /v1/ingest/<encoding>`). Throw (preferably an
- * OtlpDecodeError) for a malformed body: the client gets a 400 with the error's message.
+ * OtlpDecodeError) for a malformed body: the client gets a 400 with the error's message. Attribute
+ * values the decoder cut to MAX_ATTRIBUTE_VALUE_LENGTH are reported through `countTruncated`.
  */
-export type ExtraDecoder = (body: Buffer, contentType: string) => DecodedBatch;
+export type ExtraDecoder = (body: Buffer, contentType: string, countTruncated: (values: number) => void) => DecodedBatch;
 
 /** Extra decoders by encoding name (the last path segment of `/v1/ingest/<encoding>`). */
 export type ExtraDecoders = Readonly<Record<string, ExtraDecoder>>;
@@ -115,6 +116,7 @@ export class OtlpHttpReceiver implements Receiver {
   readonly #config: OtlpHttpConfig;
   readonly #auth: ServerAuth | undefined;
   readonly #extra: ReadonlyMap<string, ExtraDecoder>;
+  readonly #countTruncated: (values: number) => void;
   /** Body buffers for the OTLP decoders, which copy what they keep (extra decoders get fresh ones). */
   readonly #bodies = new BodyBufferPool();
   #server: Server | undefined;
@@ -130,6 +132,7 @@ export class OtlpHttpReceiver implements Receiver {
     this.#config = config;
     this.#auth = ServerAuth.of(config.auth);
     this.#extra = new Map(Object.entries(deps.extraDecoders ?? {}));
+    this.#countTruncated = (values) => deps.metrics.countTruncated(values);
   }
 
   /** The bound port once started (useful with port 0); -1 before. */
@@ -296,7 +299,7 @@ export class OtlpHttpReceiver implements Receiver {
 
     let batch: DecodedBatch;
     try {
-      if (extra !== undefined) batch = extra(body, contentType ?? "");
+      if (extra !== undefined) batch = extra(body, contentType ?? "", this.#countTruncated);
       else if (format === "proto") batch = this.#deps.protoDecoder.decode(body);
       else batch = this.#deps.jsonDecoder.decode(body);
       // The decoders copy what they keep: the body buffer can serve the next request.

@@ -128,6 +128,11 @@ export class ReceiverMetrics {
     this.#truncations.removeCallback(this.#observeTruncations);
   }
 
+  /** Counts values cut by a decoder that does not use this receiver's interner (`/v1/ingest`). */
+  countTruncated(values: number): void {
+    this.#interner.countTruncated(values);
+  }
+
   /** Logs (rate-limited) when decoding truncated attribute values since the last call. */
   noteTruncations(): void {
     const n = this.#interner.truncatedValues;
