@@ -26,6 +26,7 @@ import type { AttributeSet } from "./attribute-interner.ts";
 import { isUtf8 } from "node:buffer";
 import { AttributeSetBuilder } from "./attributes-key.ts";
 import { OtlpDecodeError } from "./errors.ts";
+import { preview } from "../decoders/decode-error.ts";
 
 type JsonObject = { readonly [key: string]: unknown };
 type AnyJs = string | number | boolean | null | AnyJs[] | { [key: string]: AnyJs };
@@ -35,6 +36,56 @@ const MAX_ANY_VALUE_DEPTH = 32;
 const EMPTY_NUMBERS: readonly number[] = Object.freeze([]);
 const EMPTY_BUCKETS: DecodedExponentialPoint["positive"] = Object.freeze({ offset: 0, counts: EMPTY_NUMBERS });
 const INTEGER_STRING = /^-?\d+$/;
+/** Decimal strings this short (sign included) are below 10^15 < 2^53: Number() is exact for them. */
+const EXACT_DECIMAL_CHARS = 15;
+
+/**
+ * The range of a protobuf integer type. A JSON value outside it has no protobuf encoding, so the point
+ * carrying it is refused, as the protobuf decoder can never be sent one; values inside it but beyond
+ * 2^53 become the nearest double, as the protobuf decoder converts them.
+ */
+interface IntegerRange {
+  readonly type: string;
+  /** Smallest value (exact as a double). */
+  readonly min: number;
+  /** The largest value plus one (a power of two, exact as a double). */
+  readonly below: number;
+  /** The largest value's digits, and the smallest value's digits without its sign, for exact comparison. */
+  readonly maxDigits: string;
+  readonly minDigits: string;
+}
+
+/** int32 and sint32 (exponential histogram scale and bucket offset). */
+const INT32: IntegerRange = { type: "int32", min: -(2 ** 31), below: 2 ** 31, maxDigits: "2147483647", minDigits: "2147483648" };
+/** int64 and sfixed64 (asInt, intValue). */
+const INT64: IntegerRange = { type: "int64", min: -(2 ** 63), below: 2 ** 63, maxDigits: "9223372036854775807", minDigits: "9223372036854775808" };
+/** uint64 and fixed64 (timestamps, counts, bucket counts). */
+const UINT64: IntegerRange = { type: "uint64", min: 0, below: 2 ** 64, maxDigits: "18446744073709551615", minDigits: "0" };
+
+/** Whether the decimal integer string `s` (matching INTEGER_STRING) lies in `range`, compared exactly. */
+function decimalInRange(s: string, range: IntegerRange): boolean {
+  if (s.length <= EXACT_DECIMAL_CHARS) {
+    const n = Number(s);
+    return n >= range.min && n < range.below;
+  }
+  const negative = s.charCodeAt(0) === 45; // "-"
+  let i = negative ? 1 : 0;
+  while (i < s.length - 1 && s.charCodeAt(i) === 48) i++; // leading zeros
+  if (negative && range.min === 0) return i === s.length - 1 && s.charCodeAt(i) === 48; // "-000...0"
+  const limit = negative ? range.minDigits : range.maxDigits;
+  const digits = s.length - i;
+  if (digits !== limit.length) return digits < limit.length;
+  for (let k = 0; k < digits; k++) {
+    const a = s.charCodeAt(i + k);
+    const b = limit.charCodeAt(k);
+    if (a !== b) return a < b;
+  }
+  return true;
+}
+
+function rangeText(range: IntegerRange): string {
+  return `[${range.min === 0 ? "0" : `-${range.minDigits}`}, ${range.maxDigits}]`;
+}
 
 const TEMPORALITY_BY_NAME: { readonly [name: string]: DecodedTemporality } = {
   AGGREGATION_TEMPORALITY_UNSPECIFIED: "unspecified",
@@ -76,6 +127,11 @@ export class OtlpJsonDecoder {
   #rejectionMessage = "";
   /** Why the last `#attributes` returned null. */
   #attributeProblem = "";
+  /**
+   * Why an integer read since the last reset (at each point, and before resource attributes) is
+   * refused: a value outside its protobuf type's range, or not an integer. "" when none was.
+   */
+  #intProblem = "";
   // Where we are, for error paths: -1 = not inside that level.
   #ri = -1;
   #si = -1;
@@ -122,7 +178,12 @@ export class OtlpJsonDecoder {
     const resource = field(rm, "resource", "resource");
     if (resource !== undefined) {
       if (!isObject(resource)) throw this.#fail("resource", "expected object", resource);
+      this.#intProblem = "";
       set = this.#attributes(resource, "resource.");
+      if (this.#intProblem !== "") {
+        this.#attributeProblem = this.#intProblem;
+        set = null;
+      }
     }
     const sms = this.#array(rm, "scopeMetrics", "scope_metrics");
     const scopes: DecodedScope[] = [];
@@ -262,6 +323,7 @@ export class OtlpJsonDecoder {
     const points: DecodedNumberPoint[] = [];
     for (let p = 0; p < dps.length; p++) {
       this.#pi = p;
+      this.#intProblem = "";
       const dp = dps[p];
       if (!isObject(dp)) throw this.#fail("", "expected object", dp);
       let value: number;
@@ -274,12 +336,12 @@ export class OtlpJsonDecoder {
           this.#reject(1, `${this.#path("")}: number data point has neither asDouble nor asInt`);
           continue;
         }
-        value = this.#toInt(asInt, "asInt");
+        value = this.#toInt(asInt, "asInt", INT64);
       }
       const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
       const timeMs = this.#time(dp, "timeUnixNano", "time_unix_nano");
       const set = this.#attributes(dp, "");
-      if (set === null) {
+      if (set === null || this.#intProblem !== "") {
         this.#refusePoint();
         continue;
       }
@@ -294,6 +356,7 @@ export class OtlpJsonDecoder {
     const points: DecodedHistogramPoint[] = [];
     for (let p = 0; p < dps.length; p++) {
       this.#pi = p;
+      this.#intProblem = "";
       const dp = dps[p];
       if (!isObject(dp)) throw this.#fail("", "expected object", dp);
       const bucketCounts = this.#uintArray(dp, "bucketCounts", "bucket_counts");
@@ -316,7 +379,7 @@ export class OtlpJsonDecoder {
       const min = this.#optionalDouble(dp, "min", "min");
       const max = this.#optionalDouble(dp, "max", "max");
       const set = this.#attributes(dp, "");
-      if (set === null) {
+      if (set === null || this.#intProblem !== "") {
         this.#refusePoint();
         continue;
       }
@@ -343,6 +406,7 @@ export class OtlpJsonDecoder {
     const points: DecodedExponentialPoint[] = [];
     for (let p = 0; p < dps.length; p++) {
       this.#pi = p;
+      this.#intProblem = "";
       const dp = dps[p];
       if (!isObject(dp)) throw this.#fail("", "expected object", dp);
       const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
@@ -352,12 +416,12 @@ export class OtlpJsonDecoder {
       const min = this.#optionalDouble(dp, "min", "min");
       const max = this.#optionalDouble(dp, "max", "max");
       const scaleRaw = field(dp, "scale", "scale");
-      const scale = scaleRaw === undefined ? 0 : this.#toInt(scaleRaw, "scale");
+      const scale = scaleRaw === undefined ? 0 : this.#toInt(scaleRaw, "scale", INT32);
       const zeroCount = this.#uint(dp, "zeroCount", "zero_count");
       const positive = this.#buckets(dp, "positive");
       const negative = this.#buckets(dp, "negative");
       const set = this.#attributes(dp, "");
-      if (set === null) {
+      if (set === null || this.#intProblem !== "") {
         this.#refusePoint();
         continue;
       }
@@ -385,7 +449,7 @@ export class OtlpJsonDecoder {
     if (b === undefined) return EMPTY_BUCKETS;
     if (!isObject(b)) throw this.#fail(key, "expected object", b);
     const offsetRaw = field(b, "offset", "offset");
-    const offset = offsetRaw === undefined ? 0 : this.#toInt(offsetRaw, `${key}.offset`);
+    const offset = offsetRaw === undefined ? 0 : this.#toInt(offsetRaw, `${key}.offset`, INT32);
     const rawCounts = field(b, "bucketCounts", "bucket_counts");
     if (offset === 0 && rawCounts === undefined) return EMPTY_BUCKETS;
     const counts = this.#uintArray(b, "bucketCounts", "bucket_counts", `${key}.`);
@@ -397,6 +461,7 @@ export class OtlpJsonDecoder {
     const points: DecodedSummaryPoint[] = [];
     for (let p = 0; p < dps.length; p++) {
       this.#pi = p;
+      this.#intProblem = "";
       const dp = dps[p];
       if (!isObject(dp)) throw this.#fail("", "expected object", dp);
       const startTimeMs = this.#time(dp, "startTimeUnixNano", "start_time_unix_nano");
@@ -405,7 +470,7 @@ export class OtlpJsonDecoder {
       const sumRaw = field(dp, "sum", "sum");
       const sum = sumRaw === undefined ? 0 : this.#toDouble(sumRaw, "sum");
       const set = this.#attributes(dp, "");
-      if (set === null) {
+      if (set === null || this.#intProblem !== "") {
         this.#refusePoint();
         continue;
       }
@@ -466,7 +531,7 @@ export class OtlpJsonDecoder {
       if (typeof x !== "boolean") throw this.#fail(`${where}.boolValue`, "expected boolean", x);
       return x;
     }
-    if ((x = field(v, "intValue", "int_value")) !== undefined) return this.#toInt(x, `${where}.intValue`);
+    if ((x = field(v, "intValue", "int_value")) !== undefined) return this.#toInt(x, `${where}.intValue`, INT64);
     if ((x = field(v, "doubleValue", "double_value")) !== undefined) return this.#toDouble(x, `${where}.doubleValue`);
     if ((x = field(v, "bytesValue", "bytes_value")) !== undefined) {
       if (typeof x !== "string") throw this.#fail(`${where}.bytesValue`, "expected base64 string", x);
@@ -524,20 +589,16 @@ export class OtlpJsonDecoder {
     return v;
   }
 
+  /** fixed64 nanoseconds as epoch ms. */
   #time(o: JsonObject, camel: string, snake: string): number {
     const v = field(o, camel, snake);
-    if (v === undefined) return 0;
-    const nanos = this.#toInt(v, camel);
-    if (nanos < 0) throw this.#failMsg(camel, `expected unsigned integer, got ${nanos}`);
-    return nanos / NANOS_PER_MS;
+    return v === undefined ? 0 : this.#toInt(v, camel, UINT64) / NANOS_PER_MS;
   }
 
+  /** uint64/fixed64. */
   #uint(o: JsonObject, camel: string, snake: string): number {
     const v = field(o, camel, snake);
-    if (v === undefined) return 0;
-    const n = this.#toInt(v, camel);
-    if (n < 0) throw this.#failMsg(camel, `expected unsigned integer, got ${n}`);
-    return n;
+    return v === undefined ? 0 : this.#toInt(v, camel, UINT64);
   }
 
   #optionalDouble(o: JsonObject, camel: string, snake: string): number {
@@ -550,11 +611,7 @@ export class OtlpJsonDecoder {
     if (v === undefined) return [];
     if (!Array.isArray(v)) throw this.#fail(`${prefix}${camel}`, "expected array", v);
     const out: number[] = [];
-    for (let i = 0; i < v.length; i++) {
-      const n = this.#toInt(v[i], `${prefix}${camel}[${i}]`);
-      if (n < 0) throw this.#failMsg(`${prefix}${camel}[${i}]`, `expected unsigned integer, got ${n}`);
-      out.push(n);
-    }
+    for (let i = 0; i < v.length; i++) out.push(this.#toInt(v[i], camel, UINT64, prefix, i));
     return out;
   }
 
@@ -581,19 +638,32 @@ export class OtlpJsonDecoder {
     throw this.#failMsg(where, `expected number or string, got ${describe(v)}`);
   }
 
-  /** proto3 JSON (u)int64/int32: an integral number or a decimal string. */
-  #toInt(v: unknown, where: string): number {
+  /**
+   * proto3 JSON integer of type `range`: an integral number or a decimal integer string (as the
+   * Collector's pdata reads them: strconv.ParseInt/ParseUint base 10, so no "1e3", "1.0" or " 1 ").
+   * A number or string that is not such an integer within `range` refuses the current point (it
+   * sets #intProblem) and reads as 0; any other JSON type throws. A JSON number is judged by its
+   * double value: beyond 2^53 only a string says exactly which integer was meant (int64 max as a
+   * bare number reads as 2^63, out of range). `prefix`, `where` and `index` name the value; the name
+   * is assembled only for a refused value.
+   */
+  #toInt(v: unknown, where: string, range: IntegerRange, prefix = "", index = -1): number {
     if (typeof v === "number") {
-      if (Number.isInteger(v)) return v;
-      throw this.#failMsg(where, `expected integer, got ${v}`);
+      if (Number.isInteger(v) && v >= range.min && v < range.below) return v;
+    } else if (typeof v === "string") {
+      if (INTEGER_STRING.test(v) && decimalInRange(v, range)) return Number(v);
+    } else {
+      const name = index < 0 ? `${prefix}${where}` : `${prefix}${where}[${index}]`;
+      throw this.#failMsg(name, `expected integer or string, got ${describe(v)}`);
     }
-    if (typeof v === "string") {
-      if (INTEGER_STRING.test(v)) return Number(v);
-      const n = v.trim() === "" ? NaN : Number(v);
-      if (Number.isInteger(n)) return n;
-      throw this.#failMsg(where, `expected integer, got string "${v}"`);
+    if (this.#intProblem === "") {
+      const name = this.#path(index < 0 ? `${prefix}${where}` : `${prefix}${where}[${index}]`);
+      const integral = typeof v === "number" ? Number.isInteger(v) : INTEGER_STRING.test(v);
+      this.#intProblem = integral
+        ? `${name}: ${preview(v)} is outside the ${range.type} range ${rangeText(range)}`
+        : `${name}: expected an integer (${range.type}), got ${preview(v)}`;
     }
-    throw this.#failMsg(where, `expected integer or string, got ${describe(v)}`);
+    return 0;
   }
 
   // ---- errors -----------------------------------------------------------------------------------
@@ -603,9 +673,9 @@ export class OtlpJsonDecoder {
     if (this.#rejectionMessage === "") this.#rejectionMessage = message;
   }
 
-  /** Refuses the current point, whose attribute set was refused. */
+  /** Refuses the current point, whose integers or attribute set were refused. */
   #refusePoint(): void {
-    this.#reject(1, `${this.#attributeProblem}; point refused`);
+    this.#reject(1, `${this.#intProblem !== "" ? this.#intProblem : this.#attributeProblem}; point refused`);
   }
 
   /** JSON path of the current position plus `suffix`. */

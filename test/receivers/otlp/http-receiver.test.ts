@@ -397,6 +397,20 @@ describe("OtlpHttpReceiver", () => {
       assert.deepStrictEqual(parsed, { partialSuccess: { rejectedDataPoints: 2, errorMessage: "too many series" } });
     });
 
+    it("refuses an OTLP/JSON point whose integer is out of range in partial_success, naming the field and the value", async () => {
+      s.consumer.behaviour = { kind: "accept" };
+      const body = validJson.replace('"asDouble":1', '"asInt":"99999999999999999999"},{"asDouble":2');
+      const res = await send(s.port, "/v1/metrics", { headers: { "content-type": "application/json" }, body });
+      assert.equal(res.status, 200);
+      assert.deepStrictEqual(JsonMetricsSerializer.deserializeResponse(res.body), {
+        partialSuccess: {
+          rejectedDataPoints: 1,
+          errorMessage:
+            'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].asInt: "99999999999999999999" is outside the int64 range [-9223372036854775808, 9223372036854775807]; point refused',
+        },
+      });
+    });
+
     it("answers full success with an empty partial_success", async () => {
       s.consumer.behaviour = { kind: "accept" };
       const proto = await send(s.port, "/v1/metrics", { headers: { "content-type": "application/x-protobuf" }, body: validProto() });

@@ -1,5 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { ValueType } from "@opentelemetry/api";
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from "@opentelemetry/otlp-transformer";
 import { OtlpJsonDecoder } from "../../../src/receivers/otlp/otlp-json-decoder.ts";
@@ -277,6 +278,211 @@ describe("OtlpJsonDecoder", () => {
     });
   });
 
+  describe("decode (integer ranges)", () => {
+    const P = "resourceMetrics[0].scopeMetrics[0].metrics[0]";
+    /** The refusal messages of decoding each point alone, "" for an accepted point. */
+    function refusals(metric: (dp: unknown) => unknown, dps: readonly unknown[]): string[] {
+      return dps.map((dp) => {
+        const batch = new OtlpJsonDecoder().decode(body([metric(dp)]));
+        const accepted = batch.resources[0].scopes[0].metrics[0]?.points.length ?? 0;
+        assert.equal(batch.rejectedPoints + accepted, 1);
+        return batch.rejectionMessage;
+      });
+    }
+    const gauge = (dp: unknown): unknown => ({ name: "g", gauge: { dataPoints: [dp] } });
+    const histogram = (dp: unknown): unknown => ({ name: "h", histogram: { dataPoints: [dp] } });
+    const exponential = (dp: unknown): unknown => ({ name: "e", exponentialHistogram: { dataPoints: [dp] } });
+    const summary = (dp: unknown): unknown => ({ name: "s", summary: { dataPoints: [dp] } });
+
+    it("refuses an int64 asInt beyond its range, naming the field and the value, and keeps the neighbours", () => {
+      const batch = new OtlpJsonDecoder().decode(
+        body([
+          {
+            name: "g",
+            gauge: {
+              dataPoints: [
+                { asInt: "99999999999999999999" },
+                { asInt: "9223372036854775807" },
+                { asInt: "9223372036854775808" },
+                { asInt: "-9223372036854775808" },
+                { asInt: "-9223372036854775809" },
+                { asInt: 2 ** 63 },
+                { asInt: "-0000000000000000000000000042" },
+              ],
+            },
+          },
+        ]),
+      );
+      assert.equal(batch.rejectedPoints, 4);
+      assert.equal(
+        batch.rejectionMessage,
+        `${P}.gauge.dataPoints[0].asInt: "99999999999999999999" is outside the int64 range [-9223372036854775808, 9223372036854775807]; point refused`,
+      );
+      const g = metricByName(batch, "g");
+      assert.ok(g.type === "gauge");
+      assert.deepStrictEqual(g.points.map((p) => p.value), [2 ** 63, -(2 ** 63), -42]);
+      assert.deepStrictEqual(refusals(gauge, [{ asInt: "9223372036854775808" }, { asInt: 2 ** 63 }, { asInt: "-9223372036854775809" }]), [
+        `${P}.gauge.dataPoints[0].asInt: "9223372036854775808" is outside the int64 range [-9223372036854775808, 9223372036854775807]; point refused`,
+        `${P}.gauge.dataPoints[0].asInt: 9223372036854776000 is outside the int64 range [-9223372036854775808, 9223372036854775807]; point refused`,
+        `${P}.gauge.dataPoints[0].asInt: "-9223372036854775809" is outside the int64 range [-9223372036854775808, 9223372036854775807]; point refused`,
+      ]);
+    });
+
+    it("refuses timestamps, counts and bucket counts beyond uint64 or negative, in every point type", () => {
+      const uint64 = "[0, 18446744073709551615]";
+      assert.deepStrictEqual(
+        refusals(gauge, [
+          { asDouble: 1, timeUnixNano: "18446744073709551616" },
+          { asDouble: 1, startTimeUnixNano: "99999999999999999999999" },
+          { asDouble: 1, timeUnixNano: -1 },
+          { asDouble: 1, timeUnixNano: "18446744073709551615" },
+        ]),
+        [
+          `${P}.gauge.dataPoints[0].timeUnixNano: "18446744073709551616" is outside the uint64 range ${uint64}; point refused`,
+          `${P}.gauge.dataPoints[0].startTimeUnixNano: "99999999999999999999999" is outside the uint64 range ${uint64}; point refused`,
+          `${P}.gauge.dataPoints[0].timeUnixNano: -1 is outside the uint64 range ${uint64}; point refused`,
+          "",
+        ],
+      );
+      assert.deepStrictEqual(
+        refusals(histogram, [
+          { count: "18446744073709551616" },
+          { count: 2 ** 64 },
+          { count: -1 },
+          { count: "2", bucketCounts: ["1", "18446744073709551617"], explicitBounds: [1] },
+          { count: "2", bucketCounts: ["1", "-2"], explicitBounds: [1] },
+          { count: "18446744073709551615", bucketCounts: ["18446744073709551615"] },
+        ]),
+        [
+          `${P}.histogram.dataPoints[0].count: "18446744073709551616" is outside the uint64 range ${uint64}; point refused`,
+          `${P}.histogram.dataPoints[0].count: 18446744073709552000 is outside the uint64 range ${uint64}; point refused`,
+          `${P}.histogram.dataPoints[0].count: -1 is outside the uint64 range ${uint64}; point refused`,
+          `${P}.histogram.dataPoints[0].bucketCounts[1]: "18446744073709551617" is outside the uint64 range ${uint64}; point refused`,
+          `${P}.histogram.dataPoints[0].bucketCounts[1]: "-2" is outside the uint64 range ${uint64}; point refused`,
+          "",
+        ],
+      );
+      assert.deepStrictEqual(
+        refusals(exponential, [
+          { count: 1, zeroCount: "-1" },
+          { count: 1, positive: { offset: 0, bucketCounts: [1, "18446744073709551616"] } },
+          { count: 1, negative: { bucketCounts: [-5] } },
+          { count: 1, scale: "2147483648" },
+          { count: 1, positive: { offset: -2147483649, bucketCounts: [1] } },
+          { count: 1, scale: -2147483648, positive: { offset: 2147483647, bucketCounts: [1] } },
+        ]),
+        [
+          `${P}.exponentialHistogram.dataPoints[0].zeroCount: "-1" is outside the uint64 range ${uint64}; point refused`,
+          `${P}.exponentialHistogram.dataPoints[0].positive.bucketCounts[1]: "18446744073709551616" is outside the uint64 range ${uint64}; point refused`,
+          `${P}.exponentialHistogram.dataPoints[0].negative.bucketCounts[0]: -5 is outside the uint64 range ${uint64}; point refused`,
+          `${P}.exponentialHistogram.dataPoints[0].scale: "2147483648" is outside the int32 range [-2147483648, 2147483647]; point refused`,
+          `${P}.exponentialHistogram.dataPoints[0].positive.offset: -2147483649 is outside the int32 range [-2147483648, 2147483647]; point refused`,
+          "",
+        ],
+      );
+      assert.deepStrictEqual(refusals(summary, [{ count: "-3" }, { count: "3" }]), [
+        `${P}.summary.dataPoints[0].count: "-3" is outside the uint64 range ${uint64}; point refused`,
+        "",
+      ]);
+    });
+
+    it("refuses integers written as fractions, exponents, hex, padded or empty strings, and fractional numbers", () => {
+      const values = ["1.5", "1e3", "1.0", "0x10", " 12", "", "+1", "12x", 1.5];
+      assert.deepStrictEqual(
+        refusals(
+          histogram,
+          values.map((count) => ({ count })),
+        ),
+        values.map((v) => `${P}.histogram.dataPoints[0].count: expected an integer (uint64), got ${typeof v === "string" ? JSON.stringify(v) : v}; point refused`),
+      );
+      assert.deepStrictEqual(refusals(gauge, [{ asInt: "1e3" }, { asInt: 1000 }]), [
+        `${P}.gauge.dataPoints[0].asInt: expected an integer (int64), got "1e3"; point refused`,
+        "",
+      ]);
+    });
+
+    it("refuses the point, or the resource's points, whose attribute intValue is beyond int64", () => {
+      const big = { key: "n", value: { intValue: "9223372036854775808" } };
+      const batch = new OtlpJsonDecoder().decode(
+        JSON.stringify({
+          resourceMetrics: [
+            { resource: { attributes: [big] }, scopeMetrics: [{ metrics: [{ name: "a", gauge: { dataPoints: [{ asDouble: 1 }, { asDouble: 2 }] } }] }] },
+            {
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: "b",
+                      gauge: {
+                        dataPoints: [
+                          { asDouble: 1, attributes: [{ key: "kv", value: { kvlistValue: { values: [big] } } }] },
+                          { asDouble: 2, attributes: [{ key: "n", value: { intValue: "9223372036854775807" } }] },
+                        ],
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        }),
+      );
+      assert.equal(batch.rejectedPoints, 3);
+      assert.equal(
+        batch.rejectionMessage,
+        `resourceMetrics[0].resource.attributes[0].value.intValue: "9223372036854775808" is outside the int64 range [-9223372036854775808, 9223372036854775807]; the resource's 2 point(s) refused`,
+      );
+      assert.deepStrictEqual(metricByName(batch, "b").points.map((p) => p.attributes), [{ n: 2 ** 63 }]);
+      assert.match(
+        refusals(gauge, [{ asDouble: 1, attributes: [{ key: "kv", value: { kvlistValue: { values: [big] } } }] }])[0],
+        /attributes\[0\]\.value\.kvlistValue\.values\[0\]\.value\.intValue: "9223372036854775808" is outside the int64 range/,
+      );
+    });
+
+    it("accepts exactly the decimal strings BigInt places in range, as the nearest double (property)", () => {
+      const ranges = [
+        {
+          field: "asInt",
+          metric: gauge,
+          min: -(2n ** 63n),
+          max: 2n ** 63n - 1n,
+          read: (b: DecodedBatch) => {
+            const m = metricByName(b, "g");
+            return m.type === "gauge" ? m.points[0].value : NaN;
+          },
+        },
+        {
+          field: "count",
+          metric: summary,
+          min: 0n,
+          max: 2n ** 64n - 1n,
+          read: (b: DecodedBatch) => {
+            const m = metricByName(b, "s");
+            return m.type === "summary" ? m.points[0].count : NaN;
+          },
+        },
+      ];
+      for (const r of ranges) {
+        const nearLimits = fc.oneof(
+          fc.bigInt({ min: r.min - 1000n, max: r.min + 1000n }),
+          fc.bigInt({ min: r.max - 1000n, max: r.max + 1000n }),
+          fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }),
+        );
+        fc.assert(
+          fc.property(nearLimits, fc.nat(3), (n, zeros) => {
+            const digits = (n < 0n ? -n : n).toString();
+            const text = `${n < 0n ? "-" : ""}${"0".repeat(zeros)}${digits}`;
+            const batch = new OtlpJsonDecoder().decode(body([r.metric({ [r.field]: text })]));
+            const inRange = n >= r.min && n <= r.max;
+            assert.equal(batch.rejectedPoints, inRange ? 0 : 1, text);
+            if (inRange) assert.equal(r.read(batch), Number(n), text);
+          }),
+          { numRuns: 500 },
+        );
+      }
+    });
+  });
+
   describe("decode (malformed input)", () => {
     it("names the JSON path of a wrongly typed value", () => {
       const err = decodeError(
@@ -303,12 +509,12 @@ describe("OtlpJsonDecoder", () => {
       assert.equal(decodeError("[]").message, "$: expected object, got array");
       assert.equal(decodeError('{"resourceMetrics":{}}').message, "resourceMetrics: expected array, got object");
       assert.equal(
-        decodeError(body([{ name: "h", histogram: { dataPoints: [{ count: 1.5 }] } }])).message,
-        "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].count: expected integer, got 1.5",
+        decodeError(body([{ name: "h", histogram: { dataPoints: [{ count: true }] } }])).message,
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].count: expected integer or string, got boolean",
       );
       assert.equal(
-        decodeError(body([{ name: "h", histogram: { dataPoints: [{ bucketCounts: ["1", "-2"] }] } }])).message,
-        "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].bucketCounts[1]: expected unsigned integer, got -2",
+        decodeError(body([{ name: "h", histogram: { dataPoints: [{ bucketCounts: ["1", {}] }] } }])).message,
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].histogram.dataPoints[0].bucketCounts[1]: expected integer or string, got object",
       );
       assert.equal(
         decodeError(body([{ name: "s", sum: { aggregationTemporality: "SOMETIMES", dataPoints: [] } }])).message,
@@ -319,8 +525,8 @@ describe("OtlpJsonDecoder", () => {
         "resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].attributes[0].key: expected string, got number",
       );
       assert.equal(
-        decodeError(body([{ name: "g", gauge: { dataPoints: [{ asDouble: 1, attributes: [{ key: "k", value: { intValue: "12x" } }] }] } }])).message,
-        'resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].attributes[0].value.intValue: expected integer, got string "12x"',
+        decodeError(body([{ name: "g", gauge: { dataPoints: [{ asDouble: 1, attributes: [{ key: "k", value: { intValue: [1] } }] }] } }])).message,
+        "resourceMetrics[0].scopeMetrics[0].metrics[0].gauge.dataPoints[0].attributes[0].value.intValue: expected integer or string, got array",
       );
       assert.equal(
         decodeError(body([{ name: 7 }])).message,
