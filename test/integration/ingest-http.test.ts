@@ -94,6 +94,21 @@ describe("OTLP/HTTP receiver in the daemon", () => {
       }
     });
 
+    it("answers 400 naming the depth limit to a deeply nested body on every JSON path, and keeps serving", async () => {
+      // 4 MiB of `[`: under max_json_body_size, refused by the nesting bound before JSON.parse.
+      const deep = "[".repeat(4 * 1024 * 1024);
+      for (const encoding of ["kafka_topic_exporter", "seldon", "emf", "otlp_json"]) {
+        const res = await post(encoding, deep);
+        assert.equal(res.status, 400, encoding);
+        assert.match((res.body as { message: string }).message, new RegExp(`^${encoding}: .*nested deeper than the limit of 160 levels \\(at byte 160\\)$`));
+      }
+      const res = await fetch(d.httpUrl, { method: "POST", headers: { "content-type": "application/json" }, body: `{"resourceMetrics":${deep}` });
+      assert.equal(res.status, 400);
+      assert.deepEqual(await res.json(), { code: 3, message: "invalid OTLP JSON: nested deeper than the limit of 160 levels (at byte 178)" });
+      assert.deepEqual(await post("kafka_topic_exporter", JSON.stringify({ name: "ingest_after_deep", value: 1 })), { status: 200, body: {} });
+      assert.equal(value(await d.scrape(), "ingest_after_deep_count", {}), 1);
+    });
+
     it("answers partial success for invalid points, 400 naming the encoding for a malformed body, and 404 for encodings that need options", async () => {
       const partial = await post(
         "kafka_topic_exporter",

@@ -1,17 +1,13 @@
-/** Bytes to JSON for the JSON decoders, failing with a `DecodeError` that says why. */
+/** Bytes to JSON for the Kafka/ingest JSON decoders, failing with a `DecodeError` that says why. */
+import { JsonBodyError, parseBoundedJson } from "../bounded-json.ts";
 import { DecodeError } from "./decode-error.ts";
 
-/** The message as text (UTF-8), without copying the bytes. */
-export function messageText(message: Uint8Array): string {
-  const buf = Buffer.isBuffer(message) ? message : Buffer.from(message.buffer, message.byteOffset, message.byteLength);
-  return buf.toString("utf8");
-}
-
+/** parseBoundedJson (nesting bounded) with its failures as a DecodeError for the whole message. */
 export function parseJsonMessage(message: Uint8Array): unknown {
-  const text = messageText(message);
   try {
-    return JSON.parse(text);
+    return parseBoundedJson(message);
   } catch (e) {
+    if (e instanceof JsonBodyError) throw new DecodeError("", `JSON refused: ${e.message}`);
     throw new DecodeError("", `not valid JSON (${(e as Error).message})`);
   }
 }

@@ -10,7 +10,7 @@
 import type { ConfigError } from "../../components/types.ts";
 import { AttributeInterner } from "./attribute-interner.ts";
 import type { BuilderMetricType, DecodedBatchBuilder } from "./batch-builder.ts";
-import { messageText } from "./json-input.ts";
+import { utf8Text } from "../bounded-json.ts";
 import { checkKeys, enumAt, isObject, objectAt, stringAt, stringMapAt } from "./options.ts";
 import { compileValuePattern } from "./regex-pattern.ts";
 import type { CompiledPattern } from "./regex-pattern.ts";
@@ -68,7 +68,7 @@ class RegexDecoder implements MessageDecoder {
   }
 
   decode(message: Uint8Array, meta: MessageMeta, into: DecodedBatchBuilder): void {
-    const text = messageText(message);
+    const text = utf8Text(message);
     const timeMs = meta.timestampMs;
     let start = 0;
     while (start <= text.length) {

@@ -26,6 +26,7 @@ import type { AttributeSet } from "./attribute-interner.ts";
 import { isUtf8 } from "node:buffer";
 import { AttributeSetBuilder } from "./attributes-key.ts";
 import { OtlpDecodeError } from "./errors.ts";
+import { parseBoundedJson } from "../bounded-json.ts";
 import { preview } from "../decoders/decode-error.ts";
 
 type JsonObject = { readonly [key: string]: unknown };
@@ -143,17 +144,16 @@ export class OtlpJsonDecoder {
     this.interner = options.interner ?? new AttributeInterner();
   }
 
-  /** Decodes one request body (UTF-8 bytes or text). Throws OtlpDecodeError for malformed input. */
+  /**
+   * Decodes one request body (UTF-8 bytes or text). Throws OtlpDecodeError for malformed input,
+   * including a body nesting deeper than MAX_JSON_DEPTH (bounded-json.ts), refused before parsing.
+   */
   decode(body: Uint8Array | string): DecodedBatch {
     // JSON text is UTF-8 (RFC 8259). Decoding bad bytes to U+FFFD would merge different inputs into one series.
     if (typeof body !== "string" && !isUtf8(body)) throw new OtlpDecodeError("json", "invalid OTLP JSON: the body is not valid UTF-8", -1, "");
-    const text =
-      typeof body === "string"
-        ? body
-        : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
     let root: unknown;
     try {
-      root = JSON.parse(text);
+      root = parseBoundedJson(typeof body === "string" ? Buffer.from(body, "utf8") : body);
     } catch (err) {
       throw new OtlpDecodeError("json", `invalid OTLP JSON: ${(err as Error).message}`, -1, "");
     }

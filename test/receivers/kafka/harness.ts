@@ -1,6 +1,7 @@
 /** Shared setup for Kafka receiver tests against the mock broker. */
 import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
+import type { Logger } from "pino";
 import type { ConfigError } from "../../../src/components/types.ts";
 import { kafkaReceiverFactory } from "../../../src/receivers/kafka/factory.ts";
 import type { KafkaReceiver } from "../../../src/receivers/kafka/receiver.ts";
@@ -18,7 +19,7 @@ export interface Harness {
 export function makeReceiver(
   cluster: MockKafkaCluster,
   raw: Record<string, unknown>,
-  options: { hooks?: KafkaReceiverHooks; id?: string; consumer?: RecordingConsumer } = {},
+  options: { hooks?: KafkaReceiverHooks; id?: string; consumer?: RecordingConsumer; logger?: Logger } = {},
 ): Harness {
   const errors: ConfigError[] = [];
   const config = kafkaReceiverFactory.validate(
@@ -39,7 +40,7 @@ export function makeReceiver(
   const reader = new TestMetricReader();
   const consumer = options.consumer ?? new RecordingConsumer();
   const receiver = kafkaReceiverFactory.create(
-    { id: options.id ?? "kafka", logger: testLogger(), meterProvider: testMeterProvider(reader), hooks: options.hooks },
+    { id: options.id ?? "kafka", logger: options.logger ?? testLogger(), meterProvider: testMeterProvider(reader), hooks: options.hooks },
     config,
     consumer,
   );

@@ -18,6 +18,7 @@ import {
   waitUntil,
 } from "./harness.ts";
 import { RecordingConsumer } from "./recording-consumer.ts";
+import { capturedLogger } from "../../support/captured-logger.ts";
 import { gaugeResourceMetrics, otlpProto } from "../decoders/otlp-fixtures.ts";
 
 const execFileAsync = promisify(execFile);
@@ -33,6 +34,7 @@ describe("KafkaReceiver", () => {
         { name: "mixed", partitions: 2 },
         { name: "poison", partitions: 1 },
         { name: "poison-dlq", partitions: 1 },
+        { name: "deep", partitions: 1 },
         { name: "grouped", partitions: 6 },
         { name: "barrier", partitions: 2 },
         { name: "killed", partitions: 2 },
@@ -166,6 +168,28 @@ describe("KafkaReceiver", () => {
         assert.equal(headers.get("statset-source-offset"), "1");
         assert.equal(headers.get("content-type"), "application/json", "original headers are kept");
         assert.match(headers.get("statset-error") ?? "", /not valid JSON/);
+      } finally {
+        await h.receiver.shutdown();
+      }
+    });
+    it("counts a message nesting deeper than the JSON depth limit as malformed in every JSON encoding, logged rate-limited", async () => {
+      const deep = "[".repeat(100_000);
+      const encodings = ["kafka_topic_exporter", "seldon", "emf", "otlp_json"];
+      await kcatProduce(cluster.bootstraps, "deep", [
+        ...encodings.map((e) => ({ value: deep, headers: { "content-type": `application/vnd.statset.${e}` } })),
+        { value: kteMessage("deep", 7), headers: { "content-type": "application/json" } },
+      ]);
+      const log = capturedLogger();
+      const h = makeReceiver(cluster, { topics: ["deep"], group_id: "g-deep", encoding: "kafka_topic_exporter", encoding_from_header: true }, { logger: log.logger });
+      try {
+        await h.receiver.start();
+        await h.consumer.waitFor(1);
+        assert.deepEqual([...valueCounts(h.consumer).keys()], [7]);
+        await waitUntil("malformed counted", async () => (await h.reader.counter("statset.kafka.messages", { outcome: "malformed" })) === 4);
+        const warnings = log.lines.filter((l) => l.msg === "malformed kafka message skipped");
+        // Four malformed messages within the 10 s interval: one line, the rest suppressed.
+        assert.equal(warnings.length, 1);
+        assert.equal(warnings[0].reason, "JSON refused: nested deeper than the limit of 160 levels (at byte 160)");
       } finally {
         await h.receiver.shutdown();
       }
