@@ -5,19 +5,24 @@
  * several metrics). A message holds one or more lines (`\n` or `\r\n`); blank lines are ignored and
  * lines no rule matches are counted as skipped records, not errors. Values are raw observations
  * (`samples`) unless a rule says `as: gauge` or `as: counter`; the event time is the Kafka message
- * timestamp.
+ * timestamp. Patterns run on RE2 (regex-pattern.ts), in time linear in the line; a line longer than
+ * `max_line_length` is refused as one point, unread.
  */
 import type { ConfigError } from "../../components/types.ts";
 import { AttributeInterner } from "./attribute-interner.ts";
 import type { BuilderMetricType, DecodedBatchBuilder } from "./batch-builder.ts";
 import { utf8Text } from "../bounded-json.ts";
-import { checkKeys, enumAt, isObject, objectAt, stringAt, stringMapAt } from "./options.ts";
+import { checkKeys, enumAt, intAt, isObject, objectAt, stringAt, stringMapAt } from "./options.ts";
 import { compileValuePattern } from "./regex-pattern.ts";
 import type { CompiledPattern } from "./regex-pattern.ts";
 import type { DecoderFactory, InternedAttributes, MessageDecoder, MessageMeta } from "./types.ts";
 import { preview } from "./decode-error.ts";
 
 export const REGEX_SCOPE = "statset/regex";
+/** Longest line matched by default (characters): log lines are far shorter, stack traces fit. */
+export const DEFAULT_MAX_LINE_LENGTH = 16_384;
+/** Upper bound of `max_line_length`: a line is matched as one string, so this bounds one match's work. */
+export const MAX_LINE_LENGTH_LIMIT = 1_048_576;
 
 export interface RegexRule {
   readonly name: string;
@@ -30,6 +35,8 @@ export interface RegexOptions {
   readonly rules: readonly RegexRule[];
   /** Attributes on every point; named groups of the same name win. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Lines longer than this (UTF-16 code units) are refused, not matched. */
+  readonly max_line_length: number;
 }
 
 interface Rule {
@@ -48,6 +55,7 @@ class RegexDecoder implements MessageDecoder {
   readonly encoding = "regex";
   readonly #rules: readonly Rule[];
   readonly #labels: Readonly<Record<string, string>>;
+  readonly #maxLineLength: number;
   readonly #interner = new AttributeInterner();
 
   get truncatedValues(): number {
@@ -56,6 +64,7 @@ class RegexDecoder implements MessageDecoder {
 
   constructor(options: RegexOptions) {
     this.#labels = options.labels;
+    this.#maxLineLength = options.max_line_length;
     const fixed = this.#interner.intern(options.labels, "labels") ?? AttributeInterner.empty;
     this.#rules = options.rules.map((r) => ({
       name: r.name,
@@ -75,7 +84,11 @@ class RegexDecoder implements MessageDecoder {
       let end = text.indexOf("\n", start);
       if (end < 0) end = text.length;
       const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-      if (lineEnd > start) this.#line(text.slice(start, lineEnd), timeMs, into);
+      if (lineEnd - start > this.#maxLineLength) {
+        into.reject(1, `line of ${lineEnd - start} characters is longer than max_line_length (${this.#maxLineLength}); not matched`);
+      } else if (lineEnd > start) {
+        this.#line(text.slice(start, lineEnd), timeMs, into);
+      }
       start = end + 1;
     }
   }
@@ -84,21 +97,21 @@ class RegexDecoder implements MessageDecoder {
     let matched = false;
     for (let r = 0; r < this.#rules.length; r++) {
       const rule = this.#rules[r];
-      const m = rule.compiled.regex.exec(line);
-      if (m === null) continue;
+      const compiled = rule.compiled;
+      if (!compiled.find(line)) continue;
       matched = true;
-      const raw = m[rule.compiled.valueGroup];
-      const value = raw === undefined || raw.trim() === "" ? NaN : Number(raw);
+      const raw = compiled.value();
+      const value = raw === null || raw.trim() === "" ? NaN : Number(raw);
       if (!Number.isFinite(value)) {
         into.reject(1, `rule ${JSON.stringify(rule.name)}: captured value ${preview(raw)} is not a number`);
         continue;
       }
       let attrs = rule.fixed;
-      if (rule.compiled.names.length > 0 && m.groups !== undefined) {
+      if (compiled.names.length > 0) {
         const record: Record<string, string> = { ...this.#labels };
-        for (const name of rule.compiled.names) {
-          const g = m.groups[name];
-          if (g !== undefined) record[name] = g;
+        for (const name of compiled.names) {
+          const g = compiled.group(name);
+          if (g !== null) record[name] = g;
         }
         const interned = this.#interner.intern(record, "groups");
         if (interned === null) {
@@ -117,10 +130,10 @@ class RegexDecoder implements MessageDecoder {
 
 export const regexDecoderFactory: DecoderFactory<RegexOptions> = {
   encoding: "regex",
-  defaultOptions: () => ({ rules: [], labels: {} }),
+  defaultOptions: () => ({ rules: [], labels: {}, max_line_length: DEFAULT_MAX_LINE_LENGTH }),
   validate(raw: unknown, path: string, errors: ConfigError[]): RegexOptions {
     const obj = objectAt(raw, path, errors);
-    checkKeys(obj, ["rules", "labels"], path, errors);
+    checkKeys(obj, ["rules", "labels", "max_line_length"], path, errors);
     const rules: RegexRule[] = [];
     const rawRules = obj.rules;
     if (!Array.isArray(rawRules) || rawRules.length === 0) {
@@ -150,7 +163,11 @@ export const regexDecoderFactory: DecoderFactory<RegexOptions> = {
         if (errors.length === before) rules.push({ name, units, pattern, as });
       });
     }
-    return { rules, labels: stringMapAt(obj, "labels", path, errors) };
+    return {
+      rules,
+      labels: stringMapAt(obj, "labels", path, errors),
+      max_line_length: intAt(obj, "max_line_length", path, errors, DEFAULT_MAX_LINE_LENGTH, 1, MAX_LINE_LENGTH_LIMIT),
+    };
   },
   create: (options) => new RegexDecoder(options),
 };

@@ -40,6 +40,7 @@ import type { KafkaReceiverContext, KafkaReceiverHooks } from "./types.ts";
 const CONSUME_ERROR_RETRY_MS = 1000;
 /** Delay before re-running a consumer that kafkajs stopped for good (a crash it deems non-retriable). */
 const CRASH_RESTART_MS = 2000;
+/** At most one line this often for malformed messages, and one for points the decoder refused. */
 const MALFORMED_LOG_INTERVAL_MS = 10_000;
 
 const EMPTY_HEADERS: Readonly<Record<string, never>> = Object.freeze({});
@@ -66,6 +67,8 @@ export class KafkaReceiver implements Receiver {
   readonly #meta: MutableMeta = { timestampMs: 0, headers: EMPTY_HEADERS };
   readonly #offsets = new OffsetTracker();
   readonly #malformedLog: RateLimitedLog;
+  /** Points the decoder refused inside valid messages (a too-long line, a bad value). */
+  readonly #refusedLog: RateLimitedLog;
   /** Partitions this receiver paused for backpressure, with their resume timers. */
   readonly #paused = new Map<string, NodeJS.Timeout>();
   #consumer: Consumer | undefined;
@@ -92,6 +95,7 @@ export class KafkaReceiver implements Receiver {
     this.#metrics = new KafkaReceiverMetrics(ctx.meterProvider, ctx.id);
     this.#decoder = decoderForConfig(config);
     this.#malformedLog = new RateLimitedLog(this.#logger, MALFORMED_LOG_INTERVAL_MS);
+    this.#refusedLog = new RateLimitedLog(this.#logger, MALFORMED_LOG_INTERVAL_MS);
   }
 
   async start(): Promise<void> {
@@ -322,6 +326,9 @@ export class KafkaReceiver implements Receiver {
       this.#metrics.points("accepted", accepted);
       this.#metrics.points("rejected", rejected);
       this.#metrics.points("invalid", out.rejectedPoints);
+      if (out.rejectedPoints > 0) {
+        this.#refusedLog.warn({ topic, partition, points: out.rejectedPoints, reason: out.rejectionMessage }, "points refused by the decoder");
+      }
       this.#metrics.skipped(skipped);
       if (deadLetters !== undefined) this.#sendDeadLetters(deadLetters);
       const last = messages[end - 1].offset;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ConfigError } from "../../../src/components/types.ts";
 import { regexDecoderFactory as factory } from "../../../src/receivers/decoders/regex.ts";
-import { compileValuePattern, translatePythonGroups } from "../../../src/receivers/decoders/regex-pattern.ts";
+import { compileValuePattern, unsupportedConstruct } from "../../../src/receivers/decoders/regex-pattern.ts";
 import { DecodedBatchBuilder } from "../../../src/receivers/decoders/batch-builder.ts";
 import { flatten } from "../kafka/recording-consumer.ts";
 
@@ -33,6 +33,38 @@ describe("regexDecoderFactory", () => {
       factory.validate({ rules: [{ name: "two", pattern: "(a)(b)" }, { name: "none", pattern: "(?<v>a)" }] }, "r", errors);
       assert.deepEqual(errors.map((e) => e.path), ["r::rules::0::pattern", "r::rules::1::pattern"]);
       assert.match(errors[0].message, /exactly one unnamed capturing group.*found 2/);
+    });
+
+    it("refuses backreferences, lookaround and atomic groups, naming the path and the construct", () => {
+      const errors: ConfigError[] = [];
+      const patterns = ["(\\d)\\1", "(?P<n>a)(?P=n)(\\d)", "(?<n>a)\\k<n>(\\d)", "(\\d+)(?=ms)", "(\\d+)(?!x)", "(?<=t=)(\\d+)", "(?<!-)(\\d+)", "(?>a+)(\\d)"];
+      factory.validate({ rules: patterns.map((pattern, i) => ({ name: `r${i}`, pattern })) }, "receivers::kafka::regex", errors);
+      const constructs = ["backreference \\1", "backreference (?P=name)", "backreference \\k<name>", "lookahead (?=", "lookahead (?!", "lookbehind (?<=", "lookbehind (?<!", "atomic group (?>"];
+      assert.deepEqual(
+        errors.map((e) => [e.path, e.message.replace(/ is not supported .*$/, "")]),
+        patterns.map((p, i) => [`receivers::kafka::regex::rules::${i}::pattern`, `rule ${i} pattern ${JSON.stringify(p)}: ${constructs[i]}`]),
+      );
+      assert.match(errors[0].message, /is not supported \(patterns run on RE2 in linear time: no backreferences, lookaround or atomic groups\)$/);
+    });
+
+    it("accepts the catastrophic-for-backtracking pattern ^(\\d+)+$, which RE2 runs in linear time", () => {
+      const errors: ConfigError[] = [];
+      factory.validate({ rules: [{ name: "digits", pattern: "^(\\d+)+$" }] }, "r", errors);
+      assert.deepEqual(errors, []);
+    });
+
+    it("defaults max_line_length to 16384 and refuses a value outside 1..1048576", () => {
+      assert.equal(factory.validate({ rules }, "r", []).max_line_length, 16_384);
+      const errors: ConfigError[] = [];
+      factory.validate({ rules, max_line_length: 0 }, "r", errors);
+      factory.validate({ rules, max_line_length: 2 ** 21 }, "r", errors);
+      assert.deepEqual(
+        errors.map((e) => [e.path, e.message]),
+        [
+          ["r::max_line_length", "expected an integer in [1, 1048576], got 0"],
+          ["r::max_line_length", "expected an integer in [1, 1048576], got 2097152"],
+        ],
+      );
     });
 
     it("requires rules and their names", () => {
@@ -69,6 +101,30 @@ describe("regexDecoderFactory", () => {
       assert.deepEqual(flatten(batch).map((o) => o.value), [4]);
     });
 
+    it("gives the right results for ^(\\d+)+$ on a 31-byte line and on 10 KB lines (no catastrophic backtracking)", () => {
+      const d = decoder({ rules: [{ name: "digits", pattern: "^(\\d+)+$" }] });
+      const builder = new DecodedBatchBuilder();
+      const short = `${"1".repeat(30)}x`;
+      assert.equal(short.length, 31);
+      const longMatch = `${"0".repeat(10_239)}7`;
+      const longMiss = `${"1".repeat(10_239)}x`;
+      d.decode(Buffer.from([short, longMatch, longMiss, "42"].join("\n")), meta, builder);
+      assert.equal(builder.skippedRecords, 2, "the lines ending in x match nothing");
+      const batch = builder.build();
+      assert.equal(batch.rejectedPoints, 0);
+      assert.deepEqual(flatten(batch).map((o) => o.value), [7, 42]);
+    });
+
+    it("refuses a line longer than max_line_length as one point, and matches the lines around it", () => {
+      const d = decoder({ rules: [{ name: "v", pattern: "v=(\\d+)" }], max_line_length: 10 });
+      const builder = new DecodedBatchBuilder();
+      d.decode(Buffer.from("v=1\nv=2 and a tail\r\nv=3 abcdef"), meta, builder);
+      const batch = builder.build();
+      assert.equal(batch.rejectedPoints, 1);
+      assert.equal(batch.rejectionMessage, "line of 14 characters is longer than max_line_length (10); not matched");
+      assert.deepEqual(flatten(batch).map((o) => o.value), [1, 3]);
+    });
+
     it("lets several rules match one line", () => {
       const d = decoder({ rules: [{ name: "a", pattern: "a=(\\d+)" }, { name: "b", pattern: "b=(\\d+)" }] });
       const builder = new DecodedBatchBuilder();
@@ -79,13 +135,25 @@ describe("regexDecoderFactory", () => {
 });
 
 describe("compileValuePattern", () => {
-  it("finds the value group among named groups, ignoring escaped parentheses and classes", () => {
-    const c = compileValuePattern("(?<a>x)\\((?:y)[(]([0-9]+)(?=z)");
+  it("finds the value group among named groups of both spellings, ignoring escaped parentheses and classes", () => {
+    const c = compileValuePattern("(?<a>x)\\((?:y)[(]([0-9]+)(?P<b>z)");
     assert.equal(c.valueGroup, 2);
-    assert.deepEqual(c.names, ["a"]);
+    assert.deepEqual(c.names, ["a", "b"]);
+    assert.ok(c.find("x(y(12z"));
+    assert.deepEqual([c.value(), c.group("a"), c.group("b")], ["12", "x", "z"]);
+    assert.equal(c.find("nothing"), false);
   });
 
-  it("translates Python named groups and backreferences", () => {
-    assert.equal(translatePythonGroups("(?P<n>a)(?P=n)[(?P<x>]"), "(?<n>a)\\k<n>[(?P<x>]");
+  it("names RE2 syntax errors", () => {
+    assert.throws(() => compileValuePattern("a(b"), /^Error: invalid RE2 syntax: /);
+  });
+});
+
+describe("unsupportedConstruct", () => {
+  it("ignores look-alikes inside classes and escapes", () => {
+    assert.equal(unsupportedConstruct("[(?=]\\(?=[\\1]\\\\(\\d)"), "");
+    assert.equal(unsupportedConstruct("[]\\1](\\d)"), "");
+    assert.equal(unsupportedConstruct("(?:a)(?i)(?P<n>b)(?<m>c)"), "");
+    assert.equal(unsupportedConstruct("[x]\\2"), "backreference \\2");
   });
 });

@@ -35,6 +35,7 @@ describe("KafkaReceiver", () => {
         { name: "poison", partitions: 1 },
         { name: "poison-dlq", partitions: 1 },
         { name: "deep", partitions: 1 },
+        { name: "long-lines", partitions: 1 },
         { name: "grouped", partitions: 6 },
         { name: "barrier", partitions: 2 },
         { name: "killed", partitions: 2 },
@@ -190,6 +191,32 @@ describe("KafkaReceiver", () => {
         // Four malformed messages within the 10 s interval: one line, the rest suppressed.
         assert.equal(warnings.length, 1);
         assert.equal(warnings[0].reason, "JSON refused: nested deeper than the limit of 160 levels (at byte 160)");
+      } finally {
+        await h.receiver.shutdown();
+      }
+    });
+  });
+
+  describe("points refused by the decoder", () => {
+    it("counts a regex line over max_line_length as an invalid point and logs it rate-limited, matching the other lines", async () => {
+      await kcatProduce(cluster.bootstraps, "long-lines", [
+        { value: `v=1\nv=2 ${"x".repeat(100)}\nv=3` },
+        { value: `v=4 ${"y".repeat(200)}` },
+      ]);
+      const log = capturedLogger();
+      const h = makeReceiver(
+        cluster,
+        { topics: ["long-lines"], group_id: "g-long", encoding: "regex", regex: { rules: [{ name: "seq", pattern: "v=(\\d+)" }], max_line_length: 64 } },
+        { logger: log.logger },
+      );
+      try {
+        await h.receiver.start();
+        await h.consumer.waitFor(2);
+        await waitUntil("invalid counted", async () => (await h.reader.counter("statset.kafka.points", { outcome: "invalid" })) === 2);
+        assert.deepEqual([...valueCounts(h.consumer).keys()].sort(), [1, 3]);
+        const warnings = log.lines.filter((l) => l.msg === "points refused by the decoder");
+        assert.ok(warnings.length >= 1 && warnings.length <= 2, `one line per fetch at most, got ${warnings.length}`);
+        assert.match(String(warnings[0].reason), /^line of 10[45] characters is longer than max_line_length \(64\); not matched$/);
       } finally {
         await h.receiver.shutdown();
       }
