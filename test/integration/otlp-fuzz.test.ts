@@ -250,7 +250,9 @@ describe("OTLP receivers of a running daemon under fuzzed requests", () => {
 function outOfRangeIntegerBodies(): Record<string, string> {
   const time = '"timeUnixNano":"1700000000000000000"';
   const out: Record<string, string> = {};
-  for (const v of ['"9223372036854775808"', "9223372036854775808", '"-9223372036854775809"', "-9223372036854775809", "1e19"]) {
+  // A bare -9223372036854775809 is not here: JSON.parse reads it as the double -2^63, which is in
+  // range, and docs/configuration.md says bare numbers beyond 2^53 are judged by their double value.
+  for (const v of ['"9223372036854775808"', "9223372036854775808", '"-9223372036854775809"', "-9223372036854775810000", "1e19"]) {
     out[`sum asInt ${v}`] = `{"name":"ji_sum","sum":{"aggregationTemporality":1,"isMonotonic":false,"dataPoints":[{"asInt":${v},${time}}]}}`;
     out[`gauge asInt ${v}`] = `{"name":"ji_gauge","gauge":{"dataPoints":[{"asInt":${v},${time}}]}}`;
   }
@@ -269,9 +271,7 @@ function outOfRangeIntegerBodies(): Record<string, string> {
 }
 
 describe("OTLP/JSON receiver of a running daemon", () => {
-  // lands with the OTLP/JSON integer range fix (wt/regex-json): today asInt beyond int64 and
-  // timestamps beyond uint64 are accepted as rounded doubles.
-  it("refuses every point whose JSON integer is beyond the range of its protobuf type", { todo: "lands with the OTLP/JSON integer range fix" }, async () => {
+  it("refuses every point whose JSON integer is beyond the range of its protobuf type", async () => {
     const d = await startTestDaemon();
     try {
       const accepted: string[] = [];

@@ -1,13 +1,17 @@
 /**
  * Interns attribute sets coming from decoded messages (JSON label objects, regex groups, EMF
  * dimensions). The common case, a set seen before, costs one canonical-key computation and one Map
- * hit; only a new set is validated, copied and frozen. Values are limited as the OTLP decoders
- * limit them (src/receivers/attribute-limits.ts): a string longer than MAX_ATTRIBUTE_VALUE_LENGTH
- * is cut, an array whose JSON text is longer becomes that text, cut; both are counted.
+ * hit; only a new set is validated, copied and frozen.
+ *
+ * A new set is held to the limits the OTLP decoders apply (src/receivers/attribute-limits.ts): an
+ * empty key, a key longer than MAX_ATTRIBUTE_KEY_LENGTH, or a key or string that is not well-formed
+ * Unicode (a lone surrogate, which JSON's `\ud800` escapes can spell) refuses the set; a string
+ * longer than MAX_ATTRIBUTE_VALUE_LENGTH is cut, and so is an array whose JSON text is longer (it
+ * becomes that text, as OTLP array values do); cuts are counted in `truncatedValues`.
  */
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import { attributesKey } from "../../core/attributes-key.ts";
-import { MAX_ATTRIBUTE_VALUE_LENGTH, truncatedValue } from "../attribute-limits.ts";
+import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, truncatedValue } from "../attribute-limits.ts";
 import { preview } from "./decode-error.ts";
 import type { InternedAttributes } from "./types.ts";
 
@@ -44,6 +48,13 @@ function cleanValue(v: unknown): AttributeValue | undefined | null {
   return null;
 }
 
+/** Whether a clean value holds a string that is not well-formed Unicode (a lone surrogate). */
+function hasLoneSurrogate(v: AttributeValue): boolean {
+  if (typeof v === "string") return !v.isWellFormed();
+  if (Array.isArray(v)) for (const item of v) if (typeof item === "string" && !item.isWellFormed()) return true;
+  return false;
+}
+
 export class AttributeInterner {
   readonly #byRawKey = new Map<string, InternedAttributes>();
   readonly #byKey = new Map<string, InternedAttributes>();
@@ -61,8 +72,8 @@ export class AttributeInterner {
 
   /**
    * The interned form of `raw`. `null` values are dropped (JSON has no "absent"); a value that is
-   * not a string, finite number, boolean or homogeneous array of those, or an empty key, makes the
-   * set invalid: returns null and sets `lastError` (`<prefix>.<key>: ...`).
+   * not a string, finite number, boolean or homogeneous array of those, or a key or string out of the
+   * limits above, makes the set invalid: returns null and sets `lastError` (`<prefix>.<key>: ...`).
    */
   intern(raw: Readonly<Record<string, unknown>>, prefix: string): InternedAttributes | null {
     const rawKey = attributesKey(raw as Attributes);
@@ -73,7 +84,15 @@ export class AttributeInterner {
       const v = raw[k];
       if (v === null || v === undefined) continue;
       if (k === "") {
-        this.lastError = `${prefix}: empty attribute name`;
+        this.lastError = `${prefix}: empty attribute key`;
+        return null;
+      }
+      if (k.length > MAX_ATTRIBUTE_KEY_LENGTH) {
+        this.lastError = `${prefix}: attribute key of ${k.length} characters exceeds ${MAX_ATTRIBUTE_KEY_LENGTH} (${preview(k)})`;
+        return null;
+      }
+      if (!k.isWellFormed()) {
+        this.lastError = `${prefix}: attribute key ${preview(k)} is not well-formed Unicode (lone surrogate)`;
         return null;
       }
       const c = cleanValue(v);
@@ -81,7 +100,11 @@ export class AttributeInterner {
         this.lastError = `${prefix}.${k}: expected a string, number, boolean or array of one of those, got ${preview(v)}`;
         return null;
       }
-      clean[k] = this.#limited(c);
+      if (c !== undefined && hasLoneSurrogate(c)) {
+        this.lastError = `${prefix}.${k}: the value is not well-formed Unicode (lone surrogate)`;
+        return null;
+      }
+      clean[k] = c === undefined ? c : this.#limited(c);
     }
     const key = attributesKey(clean);
     let entry = this.#byKey.get(key);
@@ -97,7 +120,7 @@ export class AttributeInterner {
     return entry;
   }
 
-  /** Attribute values cut to MAX_ATTRIBUTE_VALUE_LENGTH since construction (counted when a set is built). */
+  /** Attribute values cut to MAX_ATTRIBUTE_VALUE_LENGTH since construction (counted when a set is built, not for a cached set). */
   get truncatedValues(): number {
     return this.#truncated;
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MAX_ATTRIBUTE_VALUE_LENGTH } from "../../../src/receivers/attribute-limits.ts";
+import { MAX_ATTRIBUTE_KEY_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH } from "../../../src/receivers/attribute-limits.ts";
 import { AttributeInterner } from "../../../src/receivers/decoders/attribute-interner.ts";
 
 describe("AttributeInterner", () => {
@@ -13,6 +13,25 @@ describe("AttributeInterner", () => {
       assert.equal(interner.truncatedValues, 1);
       assert.equal(interner.intern({ small: "s", big: long }, "labels"), set, "the same raw set is the cached one");
       assert.equal(interner.truncatedValues, 1, "a cached set is not counted again");
+    });
+
+    it("refuses an empty key, a key longer than MAX_ATTRIBUTE_KEY_LENGTH and a key at the limit is kept", () => {
+      const interner = new AttributeInterner();
+      assert.equal(interner.intern({ "": "v" }, "labels"), null);
+      assert.equal(interner.lastError, "labels: empty attribute key");
+      assert.equal(interner.intern({ ["k".repeat(MAX_ATTRIBUTE_KEY_LENGTH + 1)]: "v" }, "labels"), null);
+      assert.match(interner.lastError, /^labels: attribute key of 1025 characters exceeds 1024/);
+      assert.ok(interner.intern({ ["k".repeat(MAX_ATTRIBUTE_KEY_LENGTH)]: "v" }, "labels"));
+    });
+
+    it("refuses a key, a string value or an array item holding a lone surrogate, so distinct inputs never merge", () => {
+      const interner = new AttributeInterner();
+      assert.equal(interner.intern({ ["k\ud800"]: "v" }, "labels"), null);
+      assert.match(interner.lastError, /not well-formed Unicode/);
+      assert.equal(interner.intern({ k: "v\udc00" }, "labels"), null);
+      assert.equal(interner.lastError, "labels.k: the value is not well-formed Unicode (lone surrogate)");
+      assert.equal(interner.intern({ k: ["ok", "\ud83d"] }, "labels"), null);
+      assert.deepStrictEqual(interner.intern({ k: "\u{1F600}" }, "labels")?.attributes, { k: "\u{1F600}" }, "a surrogate pair is well-formed");
     });
 
     it("never cuts inside a surrogate pair", () => {
