@@ -326,16 +326,18 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
   private drain(s: Series, now: number): void {
     if (!s.touched) return;
     let open = 0;
+    for (const r of this.readers) if (!r.closed) open++;
+    if (open === 0) return;
+    // Late windows are older in event time than the open one: merged first, a cumulative gauge
+    // ends on the value with the newest event time, whatever order the records arrived in.
+    if (s.late !== null) this.drainLate(s);
     for (const r of this.readers) {
       if (r.closed) continue;
-      open++;
       let slot = s.readerSlot(r.id);
       if (slot < 0) slot = this.core.allocSlot(s.kind, s.layout);
       this.core.mergeSlot(slot, s.slot);
       s.setReaderSlot(r.id, slot, true);
     }
-    if (open === 0) return;
-    if (s.late !== null) this.drainLate(s);
     const live = this.core.snapshot(s.slot, true);
     this.rejected += live.rejected;
     s.touched = false;
@@ -347,7 +349,10 @@ export class AggregationStore implements Aggregator, SeriesFactory, ReaderHost {
    * apart per window, to be read with its own window start.
    */
   private drainLate(s: Series): void {
-    for (const [windowStartMs, lateSlot] of s.late as Map<number, number>) {
+    // Oldest window first, for the same reason as in drain().
+    const windows = s.late as Map<number, number>;
+    const ordered = windows.size === 1 ? windows : [...windows].sort(([a], [b]) => a - b);
+    for (const [windowStartMs, lateSlot] of ordered) {
       for (const r of this.readers) {
         if (r.closed) continue;
         if (r.temporality === "cumulative") {

@@ -332,6 +332,34 @@ for (const engine of ENGINES) {
         assert.equal(delta.read().length, 0, "late data is read once");
       });
 
+      it("ends a cumulative gauge on the value with the newest event time when late and live records meet in one read", async () => {
+        const clock = clockAt(1_700_000_040_000);
+        const agg = await make({ now: clock.now, windowMs: 60_000 });
+        const delta = agg.createReader("delta");
+        const cumulative = agg.createReader("cumulative");
+        const g = agg.gauge("queue");
+        g.record(1);
+        clock.advance(130_000);
+        delta.read(); // the open window is now two windows on
+        const first = 1_700_000_040_000 - (1_700_000_040_000 % 60_000);
+        // A consumer catching up: records of two closed windows, then of the open one, the older
+        // closed window's arriving last of the late ones.
+        agg.setEventTime(first + 60_000 + 1);
+        g.record(8);
+        agg.setEventTime(first + 1);
+        g.record(7);
+        agg.setEventTime(clock.now());
+        g.record(9.5);
+        agg.setEventTime(0);
+        assert.equal(cumulative.read()[0].state.last, 9.5);
+        agg.setEventTime(first + 60_000 + 2);
+        g.record(8.5);
+        agg.setEventTime(first + 2);
+        g.record(7.5);
+        agg.setEventTime(0);
+        assert.equal(cumulative.read()[0].state.last, 8.5, "among late windows, the newest one's value is last");
+      });
+
       it("has no effect without windowMs", async () => {
         const agg = await make();
         const delta = agg.createReader("delta");
