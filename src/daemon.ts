@@ -171,7 +171,7 @@ export class Daemon {
           return w === undefined ? [] : [w];
         });
         const windowMs = windows.length === 0 ? 0 : Math.min(...windows);
-        store = await createAggregator({ engine, windowMs, cardinalityLimit: pc.cardinalityLimit, scope: { name: suffix === "" ? "statset" : `statset/${suffix}` } });
+        store = await createAggregator({ engine, windowMs, cardinalityLimit: pc.cardinality_limit, scope: { name: suffix === "" ? "statset" : `statset/${suffix}` } });
       } catch (e) {
         throw new DaemonStartError(`service::pipelines::${pc.id}`, `cannot create the aggregation store: ${(e as Error).message}`, { cause: e });
       }

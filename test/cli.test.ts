@@ -171,7 +171,7 @@ describe("statset CLI", () => {
       const bad = spawnSync(NODE, [BIN, "run", "--config", new URL("../otel-config/invalid/bad-values.yaml", import.meta.url).pathname], { encoding: "utf8", timeout: 30_000 });
       assert.equal(bad.status, 1);
       assert.equal(bad.stderr.split("\n").length, 2, bad.stderr);
-      assert.match(bad.stderr, /^statset: exporters::prometheus::endpoint: "localhost" is not host:port \(missing port\) \(and 4 more problems; run: statset validate --config /);
+      assert.match(bad.stderr, /^statset: exporters::prometheus::endpoint: is not host:port \(missing port\) \(got "localhost"\) \(and 4 more problems; run: statset validate --config /);
     });
   });
 });

@@ -15,7 +15,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
 
 const TERM = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
 
-/** Milliseconds for `text`, or a message saying why it is not a duration. */
+/** Milliseconds for `text`, or why it is not a duration (without the text: messages add `(got VALUE)`). */
 export function parseDuration(text: string): { ms: number } | { problem: string } {
   const s = text.trim();
   if (s === "0") return { ms: 0 };
@@ -32,13 +32,13 @@ export function parseDuration(text: string): { ms: number } | { problem: string 
     TERM.lastIndex = i;
     const m = TERM.exec(s);
     if (m === null) {
-      return { problem: `${JSON.stringify(text)} is not a duration (use a number with a unit: ns, us, ms, s, m, h; e.g. "30s", "5m", "500ms")` };
+      return { problem: 'is not a duration (use a number with a unit: ns, us, ms, s, m, h; e.g. "30s", "5m", "500ms")' };
     }
     total += Number(m[1]) * UNIT_MS[m[2]];
     terms++;
     i = TERM.lastIndex;
   }
-  if (terms === 0) return { problem: `${JSON.stringify(text)} is not a duration` };
+  if (terms === 0) return { problem: "is not a duration" };
   return { ms: sign * total };
 }
 

@@ -130,7 +130,7 @@ export class ConfigReader {
     }
     const parsed = parseDuration(String(v));
     if ("problem" in parsed) {
-      this.problem(key, parsed.problem);
+      this.problem(key, `${parsed.problem} (got ${describeValue(v)})`);
       return defMs;
     }
     if (rule.minMs !== undefined && parsed.ms < rule.minMs) {
@@ -150,7 +150,7 @@ export class ConfigReader {
     if (v === def && !this.has(key)) return def;
     const parsed = parseEndpoint(v);
     if ("problem" in parsed) {
-      this.problem(key, parsed.problem);
+      this.problem(key, `${parsed.problem} (got ${describeValue(v)})`);
       return def;
     }
     return v;

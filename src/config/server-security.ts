@@ -11,7 +11,9 @@
  * `allow_unauthenticated_non_loopback: true` says that exposure is intended.
  */
 import type { ConfigError } from "../components/types.ts";
+import { parseEndpoint } from "./endpoint.ts";
 import { ConfigReader, describeValue } from "./fields.ts";
+import { z } from "./schema.ts";
 
 export interface BasicAuthConfig {
   readonly username: string;
@@ -119,4 +121,43 @@ export function validateServerSecurity(raw: Record<string, unknown>, path: strin
   const picked: Record<string, unknown> = {};
   for (const key of SERVER_SECURITY_KEYS) if (key in raw) picked[key] = raw[key];
   return readServerSecurity(new ConfigReader(picked, path, errors), endpointKey, host);
+}
+
+// ---- the same keys as a schema (components declared with src/config/schema.ts) ---------------
+
+/** `auth`, `tls` and `allow_unauthenticated_non_loopback`, to spread into a server's object schema. */
+export const serverSecurityShape = {
+  auth: z
+    .strictObject({
+      bearer_token: z.string().min(1).optional(),
+      basic: z
+        .strictObject({
+          username: z
+            .string()
+            .min(1)
+            // RFC 7617 section 2: the user-id cannot contain a colon.
+            .refine((u) => !u.includes(":"), { message: 'must not contain ":"' }),
+          password: z.string().min(1),
+        })
+        .optional(),
+    })
+    .superRefine((a, ctx) => {
+      if (a.bearer_token !== undefined && a.basic !== undefined) ctx.addIssue({ code: "custom", path: ["basic"], message: "set either bearer_token or basic, not both" });
+      if (a.bearer_token === undefined && a.basic === undefined) ctx.addIssue({ code: "custom", path: ["bearer_token"], message: "required when auth is set (or basic)" });
+    })
+    .optional()
+    .describe("require `Authorization: Bearer <token>` or `Basic` credentials; see Servers"),
+  tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional().describe("serve HTTPS with this certificate and key"),
+  allow_unauthenticated_non_loopback: z.boolean().prefault(false).describe("allow a non-loopback endpoint without auth"),
+};
+
+/** The exposure rule as a refinement of an object schema with `endpoint` and the security keys. */
+export function refineExposure(value: { readonly endpoint: string } & ServerSecurityConfig, ctx: z.RefinementCtx): void {
+  const parsed = parseEndpoint(value.endpoint);
+  if ("problem" in parsed || value.auth !== undefined || value.allow_unauthenticated_non_loopback || isLoopbackHost(parsed.host)) return;
+  ctx.addIssue({
+    code: "custom",
+    path: ["endpoint"],
+    message: `refusing to listen on non-loopback address ${JSON.stringify(parsed.host)} without auth (bearer_token or basic); set allow_unauthenticated_non_loopback: true if that is intended`,
+  });
 }

@@ -3,38 +3,41 @@
  * section is validated by its own factory), extensions, and `service` (telemetry and pipelines with
  * their references). Every problem is collected; nothing stops at the first.
  */
-import type { Attributes } from "@opentelemetry/api";
 import type { ComponentFactory, ConfigError } from "../components/types.ts";
-import { boundariesProblem } from "../core/boundaries.ts";
-import { ConfigReader, describeValue, isMapping } from "./fields.ts";
-import { parseEndpoint } from "./endpoint.ts";
-import { readServerSecurity } from "./server-security.ts";
-import type {
-  ComponentConfig,
-  ComponentRegistry,
-  DaemonConfig,
-  HealthCheckConfig,
-  LogLevel,
-  PipelineConfig,
-} from "./types.ts";
+import { describeValue, isMapping } from "./fields.ts";
+import { healthCheckSchema } from "./health-check-config.ts";
+import { pipelineSchema } from "./pipeline-config.ts";
+import { duration, readSection, readSectionSalvaging, z } from "./schema.ts";
+import type { ComponentConfig, ComponentRegistry, DaemonConfig, HealthCheckConfig, PipelineConfig } from "./types.ts";
 import { LOG_LEVELS } from "./types.ts";
 
 const COMPONENT_ID = /^([A-Za-z][A-Za-z0-9_]*)(?:\/([^\s/]+))?$/;
 const PIPELINE_ID = /^([a-z]+)(?:\/([^\s/]+))?$/;
 
-export const DEFAULT_HEALTH_ENDPOINT = "127.0.0.1:13133";
-export const DEFAULT_CARDINALITY_LIMIT = 2000;
-export const DEFAULT_MAX_SERIES = 1_000_000;
-export const DEFAULT_STREAM_TTL_MS = 10 * 60_000;
-/** Series that receive nothing this long are dropped from the pipeline's store (any exporter). */
-export const DEFAULT_SERIES_TTL_MS = 15 * 60_000;
-/** Prometheus servers commonly cap labels per series well below this (label_limit); 128 is generous. */
-export const DEFAULT_MAX_ATTRIBUTES = 128;
-/**
- * Input streams kept per metric name: ten times the default series budget, room for many sources
- * feeding one series each (streams of different hosts collapse into one series).
- */
-export const DEFAULT_MAX_STREAMS_PER_METRIC = 20_000;
+/** The document's top level; component sections are checked by their factories, pipelines one by one. */
+const documentSchema = z.strictObject({
+  receivers: z.unknown().optional(),
+  processors: z.unknown().optional(),
+  exporters: z.unknown().optional(),
+  extensions: z.strictObject({ health_check: z.unknown().optional() }).optional(),
+  service: z.unknown().optional(),
+});
+
+const serviceSchema = z.strictObject({
+  extensions: z.array(z.string()).prefault([]).describe("extensions to run (health_check)"),
+  telemetry: z
+    .strictObject({
+      logs: z.strictObject({ level: z.enum(LOG_LEVELS).prefault("info").describe("log level of the daemon's JSON logs") }).prefault({}),
+      resource: z
+        .record(z.string(), z.union([z.string(), z.number(), z.boolean()], { error: "expected a string, number or boolean" }))
+        .prefault({})
+        .describe("resource of the daemon's own metrics (target_info)"),
+    })
+    .prefault({}),
+  engine: z.enum(["wasm", "js"]).prefault("wasm").describe("aggregation engine of every pipeline store"),
+  shutdown_timeout: duration({ minMs: 100 }).prefault("15s").describe("upper bound on a graceful shutdown"),
+  pipelines: z.unknown().optional(),
+});
 
 type Kind = "receivers" | "processors" | "exporters";
 const SINGULAR: Record<Kind, string> = { receivers: "receiver", processors: "processor", exporters: "exporter" };
@@ -70,98 +73,27 @@ function validateComponents(
   return out;
 }
 
-function validateHealthCheck(raw: unknown, errors: ConfigError[]): HealthCheckConfig | null {
-  if (raw === undefined) return null;
-  const r = new ConfigReader(raw, "extensions::health_check", errors);
-  const endpoint = r.endpoint("endpoint", DEFAULT_HEALTH_ENDPOINT);
-  const path = r.string("path", "/health");
-  if (!path.startsWith("/")) r.problem("path", `${JSON.stringify(path)} must start with "/"`);
-  const parsed = parseEndpoint(endpoint);
-  const security = readServerSecurity(r, "endpoint", "problem" in parsed ? undefined : parsed.host);
-  r.finish();
-  return { endpoint, path, ...security };
-}
-
-function validateReferences(
-  r: ConfigReader,
-  key: Kind,
-  configured: ReadonlyMap<string, ComponentConfig>,
-  required: boolean,
-): string[] {
-  const ids = r.stringList(key, []);
-  if (required && ids.length === 0 && r.ok) r.problem(key, `a pipeline needs at least one ${SINGULAR[key]}`);
+/** Each listed id must be configured under its section, and listed once. */
+function checkReferences(ids: readonly string[], key: Kind, configured: ReadonlyMap<string, ComponentConfig>, path: string, errors: ConfigError[]): void {
   const seen = new Set<string>();
   ids.forEach((id, i) => {
-    if (seen.has(id)) r.errors.push({ path: `${r.at(key)}[${i}]`, message: `${JSON.stringify(id)} is listed twice` });
+    if (seen.has(id)) errors.push({ path: `${path}::${key}[${i}]`, message: `${JSON.stringify(id)} is listed twice` });
     seen.add(id);
-    if (!configured.has(id)) {
-      r.errors.push({ path: `${r.at(key)}[${i}]`, message: `references ${SINGULAR[key]} ${JSON.stringify(id)}, which is not configured under ${key}` });
-    }
+    if (!configured.has(id)) errors.push({ path: `${path}::${key}[${i}]`, message: `references ${SINGULAR[key]} ${JSON.stringify(id)}, which is not configured under ${key}` });
   });
-  return ids;
 }
 
-function validatePipeline(
-  id: string,
-  raw: unknown,
-  components: Record<Kind, ReadonlyMap<string, ComponentConfig>>,
-  errors: ConfigError[],
-): PipelineConfig {
-  const r = new ConfigReader(raw, `service::pipelines::${id}`, errors);
-  if (raw === undefined || raw === null) errors.push({ path: r.path, message: "a pipeline needs receivers and exporters" });
-  const receivers = validateReferences(r, "receivers", components.receivers, true);
-  const processors = validateReferences(r, "processors", components.processors, false);
-  const exporters = validateReferences(r, "exporters", components.exporters, true);
-  const rt = r.child("resource_to_telemetry");
-  const enabled = rt.boolean("enabled", false);
-  const include = rt.has("include") ? rt.stringList("include", []) : null;
-  rt.finish();
-  const cardinalityLimit = r.number("cardinality_limit", DEFAULT_CARDINALITY_LIMIT, { min: 1, integer: true });
-  const maxSeries = r.number("max_series", DEFAULT_MAX_SERIES, { min: 1, integer: true });
-  const streamTtlMs = r.duration("stream_ttl", DEFAULT_STREAM_TTL_MS, { minMs: 1000 });
-  const seriesTtlMs = r.duration("series_ttl", DEFAULT_SERIES_TTL_MS);
-  if (seriesTtlMs !== 0 && seriesTtlMs < 1000 && r.has("series_ttl")) r.problem("series_ttl", "must be 0 (never expire) or at least 1s");
-  const maxAttributes = r.number("max_attributes_per_point", DEFAULT_MAX_ATTRIBUTES, { min: 1, integer: true });
-  const maxStreamsPerMetric = r.number("max_streams_per_metric", DEFAULT_MAX_STREAMS_PER_METRIC, { min: 1, integer: true });
-  let histogramBoundaries: number[] | null = null;
-  const hb = r.value("histogram_boundaries");
-  if (hb !== undefined && hb !== null) {
-    if (!Array.isArray(hb)) r.problem("histogram_boundaries", `expected a list of numbers, got ${describeValue(hb)}`);
-    else {
-      const problem = boundariesProblem(hb);
-      if (problem !== null) r.problem("histogram_boundaries", problem);
-      else histogramBoundaries = hb as number[];
-    }
+function validatePipeline(id: string, raw: unknown, components: Record<Kind, ReadonlyMap<string, ComponentConfig>>, errors: ConfigError[]): PipelineConfig | undefined {
+  const path = `service::pipelines::${id}`;
+  if (raw === undefined || raw === null) {
+    errors.push({ path, message: "a pipeline needs receivers and exporters" });
+    return undefined;
   }
-  r.finish();
-  return {
-    id,
-    receivers,
-    processors,
-    exporters,
-    resourceToTelemetry: { enabled, include },
-    cardinalityLimit,
-    maxSeries,
-    streamTtlMs,
-    seriesTtlMs,
-    maxAttributes,
-    maxStreamsPerMetric,
-    histogramBoundaries,
-  };
-}
-
-function validateResource(raw: unknown, errors: ConfigError[]): Attributes {
-  const out: Attributes = {};
-  if (raw === undefined || raw === null) return out;
-  if (!isMapping(raw)) {
-    errors.push({ path: "service::telemetry::resource", message: `expected a mapping of attribute names to values, got ${describeValue(raw)}` });
-    return out;
-  }
-  for (const [k, v] of Object.entries(raw)) {
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
-    else errors.push({ path: `service::telemetry::resource::${k}`, message: `expected a string, number or boolean, got ${describeValue(v)}` });
-  }
-  return out;
+  const p = readSectionSalvaging(pipelineSchema, raw, path, errors);
+  if (p === undefined) return undefined;
+  for (const key of ["receivers", "exporters"] as const) if (p[key].length === 0) errors.push({ path: `${path}::${key}`, message: `a pipeline needs at least one ${SINGULAR[key]}` });
+  for (const key of ["receivers", "processors", "exporters"] as const) checkReferences(p[key], key, components[key], path, errors);
+  return { id, ...p };
 }
 
 /**
@@ -170,66 +102,62 @@ function validateResource(raw: unknown, errors: ConfigError[]): Attributes {
  */
 export function validateDocument(doc: unknown, registry: ComponentRegistry, errors: ConfigError[]): DaemonConfig | null {
   const before = errors.length;
-  const top = new ConfigReader(doc, "", errors);
-  if (!top.ok) return null;
-  const receivers = validateComponents("receivers", top.value("receivers"), registry.receivers, errors);
-  const processors = validateComponents("processors", top.value("processors"), registry.processors, errors);
-  const exporters = validateComponents("exporters", top.value("exporters"), registry.exporters, errors);
+  // A bad top-level or service key is reported, and the rest of the document is still checked.
+  const top = readSectionSalvaging(documentSchema, doc, "", errors);
+  if (top === undefined) return null;
+  const receivers = validateComponents("receivers", top.receivers, registry.receivers, errors);
+  const processors = validateComponents("processors", top.processors, registry.processors, errors);
+  const exporters = validateComponents("exporters", top.exporters, registry.exporters, errors);
 
+  const healthConfigured = top.extensions !== undefined && "health_check" in top.extensions;
+  const configuredHealth = healthConfigured ? readSection(healthCheckSchema, top.extensions?.health_check, "extensions::health_check", errors) : undefined;
+
+  if (top.service === undefined) {
+    errors.push({ path: "service", message: "missing: the service section lists the pipelines to run" });
+    return null;
+  }
+  const service = readSectionSalvaging(serviceSchema, top.service, "service", errors);
+  if (service === undefined) return null;
   let healthCheck: HealthCheckConfig | null = null;
-  const ext = top.child("extensions");
-  const healthRaw = ext.value("health_check");
-  const configuredHealth = validateHealthCheck(healthRaw === null ? {} : healthRaw, errors);
-  ext.finish();
-
-  const service = top.child("service");
-  if (!top.has("service")) errors.push({ path: "service", message: "missing: the service section lists the pipelines to run" });
-  const enabledExtensions = service.stringList("extensions", []);
-  enabledExtensions.forEach((name, i) => {
+  service.extensions.forEach((name, i) => {
     if (name !== "health_check") errors.push({ path: `service::extensions[${i}]`, message: `unknown extension ${JSON.stringify(name)} (known: health_check)` });
-    else if (healthRaw === undefined) errors.push({ path: `service::extensions[${i}]`, message: `references extension "health_check", which is not configured under extensions` });
-    else healthCheck = configuredHealth;
+    else if (!healthConfigured) errors.push({ path: `service::extensions[${i}]`, message: `references extension "health_check", which is not configured under extensions` });
+    else healthCheck = configuredHealth ?? null;
   });
 
-  const telemetry = service.child("telemetry");
-  const logs = telemetry.child("logs");
-  const logLevel = logs.string("level", "info", LOG_LEVELS) as LogLevel;
-  logs.finish();
-  const resource = validateResource(telemetry.value("resource"), errors);
-  telemetry.finish();
-  const engine = service.string("engine", "wasm", ["wasm", "js"]) as "wasm" | "js";
-  const shutdownTimeoutMs = service.duration("shutdown_timeout", 15_000, { minMs: 100 });
-
   const pipelines: PipelineConfig[] = [];
-  const pipelinesRaw = service.value("pipelines");
-  if (service.ok && top.has("service")) {
-    if (pipelinesRaw === undefined || pipelinesRaw === null) {
-      errors.push({ path: "service::pipelines", message: "missing: at least one metrics pipeline is required" });
-    } else if (!isMapping(pipelinesRaw)) {
-      errors.push({ path: "service::pipelines", message: `expected a mapping of pipeline ids to pipelines, got ${describeValue(pipelinesRaw)}` });
-    } else {
-      const components = { receivers, processors, exporters };
-      for (const [id, raw] of Object.entries(pipelinesRaw)) {
-        const m = PIPELINE_ID.exec(id);
-        if (m === null) {
-          errors.push({ path: `service::pipelines::${id}`, message: `${JSON.stringify(id)} is not a pipeline id (write "metrics" or "metrics/<name>")` });
-        } else if (m[1] !== "metrics") {
-          errors.push({ path: `service::pipelines::${id}`, message: `${m[1]} pipelines are not supported: statset handles metrics only` });
-        } else {
-          pipelines.push(validatePipeline(id, raw, components, errors));
-        }
+  const pipelinesRaw = service.pipelines;
+  if (pipelinesRaw === undefined) {
+    errors.push({ path: "service::pipelines", message: "missing: at least one metrics pipeline is required" });
+  } else if (!isMapping(pipelinesRaw)) {
+    errors.push({ path: "service::pipelines", message: `expected a mapping of pipeline ids to pipelines (got ${describeValue(pipelinesRaw)})` });
+  } else {
+    const components = { receivers, processors, exporters };
+    for (const [id, raw] of Object.entries(pipelinesRaw)) {
+      const m = PIPELINE_ID.exec(id);
+      if (m === null) {
+        errors.push({ path: `service::pipelines::${id}`, message: `${JSON.stringify(id)} is not a pipeline id (write "metrics" or "metrics/<name>")` });
+      } else if (m[1] !== "metrics") {
+        errors.push({ path: `service::pipelines::${id}`, message: `${m[1]} pipelines are not supported: statset handles metrics only` });
+      } else {
+        const p = validatePipeline(id, raw, components, errors);
+        if (p !== undefined) pipelines.push(p);
       }
-      if (Object.keys(pipelinesRaw).length === 0) errors.push({ path: "service::pipelines", message: "at least one metrics pipeline is required" });
     }
+    if (Object.keys(pipelinesRaw).length === 0) errors.push({ path: "service::pipelines", message: "at least one metrics pipeline is required" });
   }
-  service.finish();
-  top.finish();
   if (errors.length > before) return null;
   return {
     receivers,
     processors,
     exporters,
     healthCheck,
-    service: { logLevel, resource, pipelines, engine, shutdownTimeoutMs },
+    service: {
+      logLevel: service.telemetry.logs.level,
+      resource: service.telemetry.resource,
+      pipelines,
+      engine: service.engine,
+      shutdownTimeoutMs: service.shutdown_timeout,
+    },
   };
 }

@@ -1,7 +1,6 @@
 /**
  * The validated daemon configuration: what `loadConfig` returns when the whole document is valid.
  */
-import type { ServerSecurityConfig } from "./server-security.ts";
 import type { Attributes } from "@opentelemetry/api";
 
 /** One configured component: `id` is `type` or `type/name` as written. */
@@ -14,50 +13,13 @@ export interface ComponentConfig {
   readonly raw: unknown;
 }
 
-/** Which resource attributes become series labels (default: none). */
-export interface ResourceToTelemetry {
-  readonly enabled: boolean;
-  /** Allowlist of resource attribute keys; null means every key. */
-  readonly include: readonly string[] | null;
-}
-
-export interface PipelineConfig {
-  /** `metrics` or `metrics/<name>`. */
-  readonly id: string;
-  readonly receivers: readonly string[];
-  readonly processors: readonly string[];
-  readonly exporters: readonly string[];
-  readonly resourceToTelemetry: ResourceToTelemetry;
-  /** Series budget per instrument in this pipeline's store. */
-  readonly cardinalityLimit: number;
-  /**
-   * Backpressure bound: once the store holds this many series, or this many input streams are
-   * tracked, batches are refused (429) until idle ones expire. Checked per batch, so one batch may
-   * overshoot it by its own new series.
-   */
-  readonly maxSeries: number;
-  /** Input streams (cumulative state) idle longer than this are forgotten. */
-  readonly streamTtlMs: number;
-  /** Series idle longer than this are dropped from the store, whatever the exporters (0: never). */
-  readonly seriesTtlMs: number;
-  /** Points whose final attribute set has more keys than this are refused (a label explosion guard). */
-  readonly maxAttributes: number;
-  /**
-   * Input streams tracked per metric name. Beyond it, points of new streams keep no state: delta
-   * points still record (into the series, or its overflow series), cumulative ones are refused.
-   */
-  readonly maxStreamsPerMetric: number;
-  /** Explicit boundaries for histograms this pipeline creates from raw samples or summaries. */
-  readonly histogramBoundaries: readonly number[] | null;
-}
-
-export interface HealthCheckConfig extends ServerSecurityConfig {
-  readonly endpoint: string;
-  readonly path: string;
-}
+export type { PipelineConfig } from "./pipeline-config.ts";
+export type { HealthCheckConfig } from "./health-check-config.ts";
+import type { PipelineConfig } from "./pipeline-config.ts";
+import type { HealthCheckConfig } from "./health-check-config.ts";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
-export const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const satisfies readonly LogLevel[];
 
 export interface DaemonConfig {
   readonly receivers: ReadonlyMap<string, ComponentConfig>;

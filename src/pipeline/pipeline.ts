@@ -150,8 +150,8 @@ export class Pipeline implements MetricsConsumer {
     this.logger = options.logger;
     this.now = options.now ?? Date.now;
     this.streamLimitLog = new RateLimitedLog(options.logger, STREAM_LIMIT_LOG_INTERVAL_MS);
-    this.sampleBoundaries = options.config.histogramBoundaries ?? DEFAULT_BOUNDARIES;
-    const rt = options.config.resourceToTelemetry;
+    this.sampleBoundaries = options.config.histogram_boundaries ?? DEFAULT_BOUNDARIES;
+    const rt = options.config.resource_to_telemetry;
     if (!rt.enabled) this.includeResource = null;
     else if (rt.include === null) this.includeResource = () => true;
     else {
@@ -167,7 +167,7 @@ export class Pipeline implements MetricsConsumer {
 
   /** Starts the idle-stream sweep. */
   start(): void {
-    const ttl = this.config.seriesTtlMs > 0 ? Math.min(this.config.streamTtlMs, this.config.seriesTtlMs) : this.config.streamTtlMs;
+    const ttl = this.config.series_ttl > 0 ? Math.min(this.config.stream_ttl, this.config.series_ttl) : this.config.stream_ttl;
     const every = Math.max(1000, Math.floor(ttl / 2));
     this.sweepTimer ??= setInterval(() => this.sweep(), every).unref();
   }
@@ -181,7 +181,7 @@ export class Pipeline implements MetricsConsumer {
   admit(): void {
     for (const p of this.admitters) p.admit?.();
     const series = this.store.stats().series;
-    const max = this.config.maxSeries;
+    const max = this.config.max_series;
     if (series >= max || this.streamCount >= max) {
       throw new BackpressureError(
         `pipeline ${this.id} is full: ${series} series and ${this.streamCount} input streams for max_series ${max}; idle ones expire after series_ttl / stream_ttl`,
@@ -282,7 +282,7 @@ export class Pipeline implements MetricsConsumer {
       this.tally.refuse(
         RefusalReason.StreamLimit,
         points,
-        `metric ${metricName}: more than max_streams_per_metric ${this.config.maxStreamsPerMetric} input streams; cumulative points of new streams are refused`,
+        `metric ${metricName}: more than max_streams_per_metric ${this.config.max_streams_per_metric} input streams; cumulative points of new streams are refused`,
       );
       return null;
     }
@@ -317,19 +317,19 @@ export class Pipeline implements MetricsConsumer {
     for (const p of this.processors) attrs = p.processAttributes(attrs);
     const n = Object.keys(attrs).length;
     let s: StreamState;
-    if (n > this.config.maxAttributes) {
+    if (n > this.config.max_attributes_per_point) {
       s = new StreamState(key, EMPTY_ATTRIBUTES, nowMs);
-      s.refusal = `a point with ${n} attributes exceeds max_attributes_per_point ${this.config.maxAttributes}`;
+      s.refusal = `a point with ${n} attributes exceeds max_attributes_per_point ${this.config.max_attributes_per_point}`;
     } else s = new StreamState(key, attrs, nowMs);
     const owner = this.current as InstrumentEntry;
-    if (owner.streams >= this.config.maxStreamsPerMetric) {
+    if (owner.streams >= this.config.max_streams_per_metric) {
       // One metric's explosion must not fill the pipeline: its further streams keep no state.
       // Delta points still reach the metric's series (and its overflow series); cumulative points
       // need the state to become deltas and are refused (acceptedStream).
       s.tracked = false;
       this.streamLimitLog.warn(
         { pipeline: this.id, metric: owner.name, streams: owner.streams },
-        `a metric reached max_streams_per_metric ${this.config.maxStreamsPerMetric}: its points from new attribute sets are recorded without per-stream state (cumulative ones refused); drop high-cardinality attributes or raise the limit`,
+        `a metric reached max_streams_per_metric ${this.config.max_streams_per_metric}: its points from new attribute sets are recorded without per-stream state (cumulative ones refused); drop high-cardinality attributes or raise the limit`,
       );
       return s;
     }
@@ -368,7 +368,7 @@ export class Pipeline implements MetricsConsumer {
     if (found !== undefined) {
       return found.signature === signature ? found : `metric ${JSON.stringify(metric.name)} is already a ${found.signature}; a ${metric.type}${metric.type === "sum" ? (metric.monotonic ? " (monotonic)" : " (non-monotonic)") : ""} point cannot join it`;
     }
-    const common = { unit: metric.unit, description: metric.description, cardinalityLimit: this.config.cardinalityLimit };
+    const common = { unit: metric.unit, description: metric.description, cardinalityLimit: this.config.cardinality_limit };
     let instrument: Instrument;
     try {
       switch (metric.type) {
@@ -586,7 +586,7 @@ export class Pipeline implements MetricsConsumer {
   /** Drops streams idle longer than stream_ttl and series idle longer than series_ttl. Never throws (timer context). */
   sweep(): number {
     try {
-      const cutoff = this.now() - this.config.streamTtlMs;
+      const cutoff = this.now() - this.config.stream_ttl;
       let removed = 0;
       for (const [rk, entry] of this.resources) {
         for (const [sk, tables] of entry.scopes) {
@@ -613,8 +613,8 @@ export class Pipeline implements MetricsConsumer {
         this.forgottenBeforeMs = cutoff;
         this.logger.debug({ pipeline: this.id, removed, streams: this.streamCount }, "forgot idle input streams");
       }
-      if (this.config.seriesTtlMs > 0) {
-        const expired = this.store.expireIdle(this.config.seriesTtlMs);
+      if (this.config.series_ttl > 0) {
+        const expired = this.store.expireIdle(this.config.series_ttl);
         if (expired > 0) this.logger.debug({ pipeline: this.id, expired }, "dropped idle series");
       }
       return removed;

@@ -26,11 +26,11 @@ describe("parseEndpoint", () => {
     assert.deepEqual(parseEndpoint("127.0.0.1:4318"), { host: "127.0.0.1", port: 4318 });
     assert.deepEqual(parseEndpoint("localhost:0"), { host: "localhost", port: 0 });
     assert.deepEqual(parseEndpoint("[::1]:9464"), { host: "::1", port: 9464 });
+    assert.deepEqual(parseEndpoint(":4318"), { host: "0.0.0.0", port: 4318 }, "Go's every-interface form, as Collector configs write it");
   });
 
   it("names what is wrong with a bad endpoint", () => {
     assert.match((parseEndpoint("localhost") as { problem: string }).problem, /missing port/);
-    assert.match((parseEndpoint(":80") as { problem: string }).problem, /no host/);
     assert.match((parseEndpoint("h:70000") as { problem: string }).problem, /out of range/);
     assert.match((parseEndpoint("h:http") as { problem: string }).problem, /not a number/);
     assert.match((parseEndpoint("bad host:1") as { problem: string }).problem, /not a valid host/);

@@ -45,14 +45,14 @@ describe("parseConfigText", () => {
         endpoint: "127.0.0.1:9464",
         path: "/metrics",
         namespace: "",
-        seriesTtlMs: 300_000,
-        withoutScopeInfo: false,
-        withoutTargetInfo: false,
+        series_ttl: 300_000,
+        without_scope_info: false,
+        without_target_info: false,
         allow_unauthenticated_non_loopback: false,
       });
       assert.equal(c.service.logLevel, "info");
       assert.equal(c.healthCheck, null);
-      assert.deepEqual(c.service.pipelines[0].resourceToTelemetry, { enabled: false, include: null });
+      assert.deepEqual(c.service.pipelines[0].resource_to_telemetry, { enabled: false, include: null });
     });
 
     it("accepts type/name ids and metrics/<name> pipelines", () => {
@@ -65,7 +65,7 @@ service: { pipelines: { metrics/one: { receivers: [fake/a, fake/b], exporters: [
       );
       assert.equal(c.receivers.get("fake/b")?.type, "fake");
       assert.deepEqual(c.receivers.get("fake/b")?.config, { endpoint: "127.0.0.1:7" });
-      assert.equal((c.exporters.get("prometheus/x")?.config as { seriesTtlMs: number }).seriesTtlMs, 90_000);
+      assert.equal((c.exporters.get("prometheus/x")?.config as { series_ttl: number }).series_ttl, 90_000);
       assert.equal(c.service.pipelines[0].id, "metrics/one");
     });
 
@@ -84,9 +84,9 @@ service: { pipelines: { metrics/one: { receivers: [fake/a, fake/b], exporters: [
         "t",
         { registry, env: { HOST: "127.0.0.1", PORT: "9999", NOSCOPE: "true" } },
       );
-      const cfg = c.exporters.get("prometheus")?.config as { endpoint: string; withoutScopeInfo: boolean };
+      const cfg = c.exporters.get("prometheus")?.config as { endpoint: string; without_scope_info: boolean };
       assert.equal(cfg.endpoint, "127.0.0.1:9999");
-      assert.equal(cfg.withoutScopeInfo, true);
+      assert.equal(cfg.without_scope_info, true);
     });
 
     it("uses ${env:VAR:-default} when the variable is unset and $$ for a literal dollar", () => {
@@ -121,14 +121,14 @@ service:
 `);
       assert.deepEqual(p.sort(), [
         "bogus: unknown key (expected one of: exporters, extensions, processors, receivers, service)",
-        'exporters::prometheus::endpoint: "127.0.0.1:99999": port 99999 is out of range 0..65535',
-        'exporters::prometheus::series_ttl: expected a duration such as "30s", "5m" or "500ms", got number 7',
-        'receivers::fake::endpoint: "nohost" is not host:port (missing port)',
+        'exporters::prometheus::endpoint: port 99999 is out of range 0..65535 (got "127.0.0.1:99999")',
+        'exporters::prometheus::series_ttl: a duration needs a unit: write "7s" or "7ms" (got number 7)',
+        'receivers::fake::endpoint: is not host:port (missing port) (got "nohost")',
         "receivers::fake::extra: unknown key (expected one of: endpoint)",
         'receivers::nope: unknown receiver type "nope" (known: fake, kafka, otlp)',
         "service::pipelines::metrics::exporters: a pipeline needs at least one exporter",
         'service::pipelines::metrics::receivers[1]: references receiver "ghost", which is not configured under receivers',
-        'service::telemetry::logs::level: "loud" is not one of "trace", "debug", "info", "warn", "error", "fatal", "silent"',
+        'service::telemetry::logs::level: must be one of "trace", "debug", "info", "warn", "error", "fatal", "silent" (got "loud")',
       ]);
     });
 

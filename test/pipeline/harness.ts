@@ -2,6 +2,7 @@
 import type { Attributes } from "@opentelemetry/api";
 import type { DataPoint, Histogram as OtelHistogram, MetricData } from "@opentelemetry/sdk-metrics";
 import { createAggregator } from "../../src/core/aggregator.ts";
+import { pipelineSchema } from "../../src/config/pipeline-config.ts";
 import type { PipelineConfig } from "../../src/config/types.ts";
 import { Pipeline } from "../../src/pipeline/pipeline.ts";
 import type { MetricsProcessor } from "../../src/processors/types.ts";
@@ -9,22 +10,9 @@ import { createSilentLogger } from "../../src/telemetry/logger.ts";
 import { createTelemetryMeterProvider } from "../../src/telemetry/meter-provider.ts";
 import { PipelineMetrics, selfMeter } from "../../src/telemetry/self-metrics.ts";
 
+/** The schema's defaults for a one-receiver, one-exporter pipeline, with `overrides` on top. */
 export function pipelineConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {
-  return {
-    id: "metrics",
-    receivers: ["otlp"],
-    processors: [],
-    exporters: ["prometheus"],
-    resourceToTelemetry: { enabled: false, include: null },
-    cardinalityLimit: 2000,
-    maxSeries: 1_000_000,
-    streamTtlMs: 600_000,
-    seriesTtlMs: 900_000,
-    maxAttributes: 128,
-    maxStreamsPerMetric: 20_000,
-    histogramBoundaries: null,
-    ...overrides,
-  };
+  return { id: "metrics", ...pipelineSchema.parse({ receivers: ["otlp"], exporters: ["prometheus"] }), ...overrides };
 }
 
 export async function makePipeline(

@@ -110,7 +110,7 @@ describe("Pipeline", () => {
     });
 
     it("subtracts cumulative exponential histograms after aligning scales", async () => {
-      const p = await makePipeline({ histogramBoundaries: [1, 2, 4, 8] });
+      const p = await makePipeline({ histogram_boundaries: [1, 2, 4, 8] });
       const at = (t: number) => ({ timeMs: t, startTimeMs: 1_000 });
       // scale 1: base sqrt(2); bucket i covers (2^(i/2), 2^((i+1)/2)]
       p.consume(batch([expHistogram("e", [expPoint(1, { offset: 0, counts: [1, 1] }, 2.6, at(2_000))], "cumulative")]));
@@ -141,7 +141,7 @@ describe("Pipeline", () => {
     });
 
     it("records raw samples into a histogram and counts each value as a point", async () => {
-      const p = await makePipeline({ histogramBoundaries: [10, 100] });
+      const p = await makePipeline({ histogram_boundaries: [10, 100] });
       const r = p.consume(
         batch([{ type: "samples", name: "t", unit: "ms", description: "", points: [{ attributes: {}, attributesKey: "", timeMs: 0, startTimeMs: 0, values: Float64Array.of(5, 50, 500, NaN) }] }]),
       );
@@ -154,7 +154,7 @@ describe("Pipeline", () => {
       const off = await makePipeline();
       off.consume(batch([sum("c", [num(1, { a: "1" })])], { "service.name": "svc", "host.name": "h" }));
       assert.equal(valueOf(off, "c", { a: "1" }), 1);
-      const on = await makePipeline({ resourceToTelemetry: { enabled: true, include: ["service.name"] } });
+      const on = await makePipeline({ resource_to_telemetry: { enabled: true, include: ["service.name"] } });
       on.consume(batch([sum("c", [num(1, { a: "1" })])], { "service.name": "svc", "host.name": "h" }));
       assert.equal(valueOf(on, "c", { a: "1", "service.name": "svc" }), 1);
     });
@@ -178,7 +178,7 @@ describe("Pipeline", () => {
     });
 
     it("throws BackpressureError when the store is over max_series and records nothing", async () => {
-      const p = await makePipeline({ maxSeries: 2 });
+      const p = await makePipeline({ max_series: 2 });
       p.consume(batch([sum("c", [num(1, { i: 1 }), num(1, { i: 2 })])]));
       assert.throws(() => p.consume(batch([sum("c", [num(1, { i: 3 })])])), (e: unknown) => e instanceof BackpressureError && e.retryAfterSeconds > 0);
       assert.equal(valueOf(p, "c", { i: 3 }), undefined);
@@ -226,7 +226,7 @@ describe("Pipeline", () => {
 
     it("does not follow the remembered successor into a stream that was swept, and recreates it", async () => {
       let now = 1_000_000;
-      const p = await makePipeline({ streamTtlMs: 60_000 }, [], () => now);
+      const p = await makePipeline({ stream_ttl: 60_000 }, [], () => now);
       const point = (value: number, route: string, t: number) => num(value, { route }, t, 1);
       p.consume(batch([sum("c", [point(10, "/a", 1), point(20, "/b", 1)], "cumulative")]));
       now += 30_000;
@@ -262,7 +262,7 @@ describe("Pipeline", () => {
   describe("sweep", () => {
     it("counts in full a stream that started after streams were forgotten", async () => {
       let now = 1_000_000;
-      const p = await makePipeline({ streamTtlMs: 60_000 }, [], () => now);
+      const p = await makePipeline({ stream_ttl: 60_000 }, [], () => now);
       p.consume(batch([sum("c", [num(5, { k: "old" }, now, now - 1)], "cumulative")]));
       now += 61_000;
       assert.equal(p.sweep(), 1);
@@ -272,7 +272,7 @@ describe("Pipeline", () => {
 
     it("drops series idle longer than series_ttl whatever the exporters", async () => {
       let now = 1_000_000;
-      const p = await makePipeline({ streamTtlMs: 600_000, seriesTtlMs: 60_000 }, [], () => now);
+      const p = await makePipeline({ stream_ttl: 600_000, series_ttl: 60_000 }, [], () => now);
       p.consume(batch([sum("c", [num(5, { k: "a" })], "delta")]));
       p.store.createReader("cumulative").read();
       now += 61_000;
@@ -282,7 +282,7 @@ describe("Pipeline", () => {
 
     it("forgets input streams idle longer than stream_ttl", async () => {
       let now = 1_000_000;
-      const p = await makePipeline({ streamTtlMs: 60_000 }, [], () => now);
+      const p = await makePipeline({ stream_ttl: 60_000 }, [], () => now);
       p.consume(batch([sum("c", [num(5, {}, 1, 1)], "cumulative")]));
       assert.equal(p.streams, 1);
       now += 61_000;
@@ -296,7 +296,7 @@ describe("Pipeline limits", () => {
   describe("consume", () => {
     it("refuses points whose attribute set exceeds max_attributes_per_point", async () => {
       const { makePipeline: make } = await import("./harness.ts");
-      const p = await make({ maxAttributes: 3 });
+      const p = await make({ max_attributes_per_point: 3 });
       const wide = { a: 1, b: 2, c: 3, d: 4 };
       const r1 = p.consume(batch([sum("c", [num(1, wide), num(2, { a: 1 })])]));
       const r2 = p.consume(batch([sum("c", [num(1, wide)])]));
@@ -309,7 +309,7 @@ describe("Pipeline limits", () => {
 describe("Pipeline stream budget", () => {
   describe("consume", () => {
     it("keeps an exploding metric within max_streams_per_metric while other metrics stay exact", async () => {
-      const p = await makePipeline({ maxStreamsPerMetric: 50, cardinalityLimit: 20, maxSeries: 200 });
+      const p = await makePipeline({ max_streams_per_metric: 50, cardinality_limit: 20, max_series: 200 });
       let steady = 0;
       for (let round = 0; round < 20; round++) {
         const flood = Array.from({ length: 100 }, (_, i) => num(1, { user: `u${round * 100 + i}` }));
@@ -327,7 +327,7 @@ describe("Pipeline stream budget", () => {
 
     it("refuses cumulative points of streams beyond the budget with reason stream_limit, and tracks new ones once old ones expire", async () => {
       let now = 1_000_000;
-      const p = await makePipeline({ maxStreamsPerMetric: 2, streamTtlMs: 60_000 }, [], () => now);
+      const p = await makePipeline({ max_streams_per_metric: 2, stream_ttl: 60_000 }, [], () => now);
       const r = p.consume(batch([sum("c", [num(5, { k: "a" }, 1, 1), num(6, { k: "b" }, 1, 1), num(7, { k: "c" }, 1, 1)], "cumulative")]));
       assert.deepEqual([r.acceptedPoints, r.rejectedPoints], [2, 1]);
       assert.match(r.message, /metric c: more than max_streams_per_metric 2 input streams; cumulative points of new streams are refused/);

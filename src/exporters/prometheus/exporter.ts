@@ -67,13 +67,13 @@ export class PrometheusPullExporter implements Exporter {
       preventServerStart: true,
       metricProducers: sources.map((s) => s.metricProducer),
       prefix: config.namespace,
-      withoutScopeInfo: config.withoutScopeInfo,
-      withoutTargetInfo: config.withoutTargetInfo,
+      withoutScopeInfo: config.without_scope_info,
+      withoutTargetInfo: config.without_target_info,
     });
     const sdk = sdkMetricProducerOf(ctx.meterProvider);
     this.reader.setMetricProducer(sdk ?? EMPTY_PRODUCER);
-    this.serializer = new SlicedPrometheusSerializer({ prefix: config.namespace, withoutTargetInfo: config.withoutTargetInfo, withoutScopeInfo: config.withoutScopeInfo });
-    this.guard = new ExpositionGuard({ prefix: config.namespace, withoutScopeInfo: config.withoutScopeInfo });
+    this.serializer = new SlicedPrometheusSerializer({ prefix: config.namespace, withoutTargetInfo: config.without_target_info, withoutScopeInfo: config.without_scope_info });
+    this.guard = new ExpositionGuard({ prefix: config.namespace, withoutScopeInfo: config.without_scope_info });
     this.metrics = new ExporterMetrics(selfMeter(ctx.meterProvider), ctx.id);
     this.exposition = new ExpositionMetrics(selfMeter(ctx.meterProvider), ctx.id);
     const log = (): RateLimitedLog => new RateLimitedLog(ctx.logger, DROP_LOG_INTERVAL_MS);
@@ -91,7 +91,7 @@ export class PrometheusPullExporter implements Exporter {
     this.started = true;
     this.server = await createHttpServer(this.config.tls, { keepAliveTimeout: 5000 }, (req, res) => this.handle(req, res));
     this.boundPort = await listen(this.server, this.host, this.port);
-    const ttl = this.config.seriesTtlMs;
+    const ttl = this.config.series_ttl;
     if (ttl > 0) {
       this.expiryTimer = setInterval(() => this.expire(), Math.min(Math.max(1000, Math.floor(ttl / 2)), 30_000)).unref();
     }
@@ -106,7 +106,7 @@ export class PrometheusPullExporter implements Exporter {
     let removed = 0;
     for (const s of this.sources) {
       try {
-        removed += s.expireIdle(this.config.seriesTtlMs);
+        removed += s.expireIdle(this.config.series_ttl);
       } catch (e) {
         this.metrics.recordError();
         this.logger.error({ exporter: this.id, err: e }, "series expiry failed");

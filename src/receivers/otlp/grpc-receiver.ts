@@ -21,7 +21,7 @@ import type { DecodedBatch, MetricsConsumer } from "../../pipeline/types.ts";
 import { BackpressureError } from "../../pipeline/types.ts";
 import { ServerAuth } from "../../net/server-auth.ts";
 import type { OtlpGrpcConfig } from "./config.ts";
-import { parseEndpoint } from "./config.ts";
+import { parseEndpoint } from "../../config/endpoint.ts";
 import { consumeBatch } from "./consume-batch.ts";
 import { OtlpDecodeError } from "./errors.ts";
 import type { OtlpProtoDecoder } from "./otlp-proto-decoder.ts";
@@ -102,7 +102,7 @@ export class OtlpGrpcReceiver implements Receiver {
 
   async #bind(): Promise<void> {
     const endpoint = parseEndpoint(this.#config.endpoint);
-    if (typeof endpoint === "string") throw new Error(`invalid endpoint: ${endpoint}`);
+    if ("problem" in endpoint) throw new Error(`invalid endpoint ${this.#config.endpoint}: ${endpoint.problem}`);
     let credentials = ServerCredentials.createInsecure();
     if (this.#config.tls !== undefined) {
       const [cert, key] = await Promise.all([readFile(this.#config.tls.cert_file), readFile(this.#config.tls.key_file)]);

@@ -18,7 +18,7 @@ import { BackpressureError } from "../../pipeline/types.ts";
 import { ServerAuth } from "../../net/server-auth.ts";
 import { createHttpServer } from "../../net/http-server.ts";
 import type { OtlpHttpConfig } from "./config.ts";
-import { parseEndpoint } from "./config.ts";
+import { parseEndpoint } from "../../config/endpoint.ts";
 import { consumeBatch } from "./consume-batch.ts";
 import type { ExportOutcome } from "./consume-batch.ts";
 import { OtlpDecodeError } from "./errors.ts";
@@ -148,7 +148,7 @@ export class OtlpHttpReceiver implements Receiver {
 
   async #listen(): Promise<void> {
     const endpoint = parseEndpoint(this.#config.endpoint);
-    if (typeof endpoint === "string") throw new Error(`invalid endpoint: ${endpoint}`);
+    if ("problem" in endpoint) throw new Error(`invalid endpoint ${this.#config.endpoint}: ${endpoint.problem}`);
     const handler = (req: IncomingMessage, res: ServerResponse): void => this.#onRequest(req, res);
     const options = { requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
     const server = await createHttpServer(this.#config.tls, options, handler);

@@ -111,7 +111,7 @@ describe("PrometheusPullExporter", () => {
   describe("expire", () => {
     it("drops series idle for series_ttl and keeps active ones", async () => {
       let now = 1_000_000;
-      const { store, exporter } = await setup({ seriesTtlMs: 60_000 }, () => now);
+      const { store, exporter } = await setup({ series_ttl: 60_000 }, () => now);
       try {
         const c = store.counter("c");
         c.add(1, { s: "idle" });
@@ -148,20 +148,33 @@ describe("validatePrometheusConfig", () => {
       endpoint: "127.0.0.1:9464",
       path: "/metrics",
       namespace: "",
-      seriesTtlMs: 300_000,
-      withoutScopeInfo: false,
-      withoutTargetInfo: false,
+      series_ttl: 300_000,
+      without_scope_info: false,
+      without_target_info: false,
       allow_unauthenticated_non_loopback: false,
     });
     assert.deepEqual(errors, []);
   });
 
-  it("reports every bad setting with its path", () => {
+  it("reports every bad setting as path: problem (got VALUE), and the closest key for a typo", () => {
     const errors: ConfigError[] = [];
-    validatePrometheusConfig({ endpoint: "x", path: "metrics", namespace: "1bad", series_ttl: "100ms", extra: true }, "exporters::prometheus/a", errors);
+    validatePrometheusConfig({ endpoint: "x", path: "metrics", namespace: "1bad", series_ttl: "100ms", without_scope_infos: true }, "exporters::prometheus/a", errors);
     assert.deepEqual(
-      errors.map((e) => e.path),
-      ["exporters::prometheus/a::endpoint", "exporters::prometheus/a::path", "exporters::prometheus/a::namespace", "exporters::prometheus/a::series_ttl", "exporters::prometheus/a::extra"],
+      errors.map((e) => `${e.path}: ${e.message}`),
+      [
+        'exporters::prometheus/a::endpoint: is not host:port (missing port) (got "x")',
+        'exporters::prometheus/a::path: must start with "/" (got "metrics")',
+        'exporters::prometheus/a::namespace: is not a Prometheus name prefix ([A-Za-z_][A-Za-z0-9_]*) (got "1bad")',
+        'exporters::prometheus/a::series_ttl: must be at least 1s (got "100ms")',
+        "exporters::prometheus/a::without_scope_infos: unknown key (expected one of: allow_unauthenticated_non_loopback, auth, endpoint, namespace, path, series_ttl, tls, without_scope_info, without_target_info); did you mean `without_scope_info`?",
+      ],
     );
+  });
+
+  it("takes 0 for series_ttl (never expire) and refuses a bare number with a hint", () => {
+    assert.equal(validatePrometheusConfig({ series_ttl: 0 }, "p", []).series_ttl, 0);
+    const errors: ConfigError[] = [];
+    validatePrometheusConfig({ series_ttl: 30 }, "p", errors);
+    assert.deepEqual(errors, [{ path: "p::series_ttl", message: 'a duration needs a unit: write "30s" or "30ms" (got number 30)' }]);
   });
 });
