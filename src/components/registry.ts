@@ -8,6 +8,7 @@ import { cloudWatchExporterFactory } from "../exporters/cloudwatch/factory.ts";
 import { emfExporterFactory } from "../exporters/emf/factory.ts";
 import { prometheusExporterFactory } from "../exporters/prometheus/factory.ts";
 import { attributesProcessorFactory } from "../processors/attributes.ts";
+import { batchProcessorFactory } from "../processors/batch.ts";
 import { filterProcessorFactory } from "../processors/filter.ts";
 import { memoryLimiterFactory } from "../processors/memory-limiter.ts";
 import type { ProcessorFactory } from "../processors/types.ts";
@@ -15,7 +16,7 @@ import { kafkaReceiverFactory } from "../receivers/kafka/factory.ts";
 import { createIngestDecoders } from "../receivers/decoders/http-ingest.ts";
 import { createOtlpReceiverFactory } from "../receivers/otlp/factory.ts";
 
-const PROCESSORS: readonly ProcessorFactory<unknown>[] = [attributesProcessorFactory, filterProcessorFactory, memoryLimiterFactory];
+const PROCESSORS: readonly ProcessorFactory<unknown>[] = [attributesProcessorFactory, batchProcessorFactory, filterProcessorFactory, memoryLimiterFactory];
 const EXPORTERS: readonly ExporterFactory<unknown>[] = [prometheusExporterFactory, cloudWatchExporterFactory, emfExporterFactory];
 
 function byType<F extends { readonly type: string }>(list: readonly F[]): Map<string, F> {

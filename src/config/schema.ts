@@ -240,3 +240,22 @@ export function endpoint() {
 export function byteSize() {
   return z.int().min(1).meta({ statsetType: "int bytes" });
 }
+
+/** A JavaScript regular expression's source, checked to compile (messages name the engine's complaint). */
+export function regexSource() {
+  return z
+    .string()
+    .superRefine((p, ctx) => {
+      try {
+        new RegExp(p);
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: `invalid regular expression: ${(e as Error).message}` });
+      }
+    })
+    .meta({ statsetType: "regexp" });
+}
+
+/** An attribute value written in YAML: a string, number or boolean. */
+export function attributeValue() {
+  return z.union([z.string(), z.number(), z.boolean()], { error: "expected a string, number or boolean" });
+}

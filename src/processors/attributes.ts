@@ -14,67 +14,43 @@
  */
 import type { Attributes, AttributeValue } from "@opentelemetry/api";
 import type { ComponentContext, ConfigError } from "../components/types.ts";
-import { ConfigReader, describeValue, isMapping } from "../config/fields.ts";
+import { attributeValue, readSection, regexSource, z } from "../config/schema.ts";
 import type { MetricsProcessor, ProcessorFactory } from "./types.ts";
 
 export const ATTRIBUTE_ACTIONS = ["insert", "update", "upsert", "delete", "rename"] as const;
 export type AttributeActionName = (typeof ATTRIBUTE_ACTIONS)[number];
 
-export interface AttributeAction {
-  readonly action: AttributeActionName;
-  /** Target key; absent for `delete` by `pattern`. */
-  readonly key: string | null;
-  readonly value?: AttributeValue;
-  readonly fromAttribute?: string;
-  readonly newKey?: string;
-  /** Regexp source (delete only). */
-  readonly pattern?: string;
-}
+const SETS_A_VALUE: ReadonlySet<AttributeActionName> = new Set(["insert", "update", "upsert"]);
 
-export interface AttributesProcessorConfig {
-  readonly actions: readonly AttributeAction[];
-}
-
-function validateAction(raw: unknown, path: string, errors: ConfigError[]): AttributeAction | null {
-  const r = new ConfigReader(raw, path, errors);
-  if (!r.ok) return null;
-  const before = errors.length;
-  const action = r.string("action", "", ATTRIBUTE_ACTIONS) as AttributeActionName | "";
-  if (!r.has("action")) r.problem("action", `missing (one of ${ATTRIBUTE_ACTIONS.join(", ")})`);
-  const key = r.has("key") ? r.string("key", "") : null;
-  const pattern = r.has("pattern") ? r.string("pattern", "") : undefined;
-  const fromAttribute = r.has("from_attribute") ? r.string("from_attribute", "") : undefined;
-  const newKey = r.has("new_key") ? r.string("new_key", "") : undefined;
-  const rawValue = r.value("value");
-  let value: AttributeValue | undefined;
-  if (rawValue !== undefined && rawValue !== null) {
-    if (typeof rawValue === "string" || typeof rawValue === "number" || typeof rawValue === "boolean") value = rawValue;
-    else r.problem("value", `expected a string, number or boolean, got ${describeValue(rawValue)}`);
-  }
-  r.finish();
-  if (action === "") return null;
-  if (pattern !== undefined) {
-    if (action !== "delete") r.problem("pattern", `only the delete action takes a pattern`);
-    try {
-      new RegExp(pattern);
-    } catch (e) {
-      r.problem("pattern", `invalid regular expression: ${(e as Error).message}`);
+const actionSchema = z
+  .strictObject({
+    action: z.enum(ATTRIBUTE_ACTIONS).describe("what to do with `key`"),
+    key: z.string().min(1).optional().describe("the attribute acted on (delete may give `pattern` instead)"),
+    value: attributeValue().optional().describe("value to set (insert, update, upsert)"),
+    from_attribute: z.string().min(1).optional().describe("copy the value of this attribute instead (insert, update, upsert)"),
+    new_key: z.string().min(1).optional().describe("new name (rename)"),
+    pattern: regexSource().optional().describe("delete every attribute whose key matches (delete)"),
+  })
+  .superRefine((a, ctx) => {
+    const problem = (key: string, message: string): void => ctx.addIssue({ code: "custom", path: [key], message });
+    if (a.pattern !== undefined && a.action !== "delete") problem("pattern", "only the delete action takes a pattern");
+    if (a.key === undefined && !(a.action === "delete" && a.pattern !== undefined)) problem("key", "required");
+    if (SETS_A_VALUE.has(a.action)) {
+      if ((a.value === undefined) === (a.from_attribute === undefined)) problem("value", `${a.action} needs exactly one of value or from_attribute`);
+    } else {
+      if (a.value !== undefined) problem("value", `the ${a.action} action takes no value`);
+      if (a.from_attribute !== undefined) problem("from_attribute", `the ${a.action} action takes no from_attribute`);
     }
-  }
-  if (key === null && !(action === "delete" && pattern !== undefined)) r.problem("key", "missing");
-  if (key === "") r.problem("key", "must not be empty");
-  if (action === "insert" || action === "update" || action === "upsert") {
-    if ((value === undefined) === (fromAttribute === undefined)) r.problem("value", `${action} needs exactly one of value or from_attribute`);
-  } else if (value !== undefined) r.problem("value", `the ${action} action takes no value`);
-  if (action === "rename") {
-    if (newKey === undefined || newKey === "") r.problem("new_key", "rename needs a non-empty new_key");
-  } else if (newKey !== undefined) r.problem("new_key", `only the rename action takes new_key`);
-  if (fromAttribute !== undefined && action !== "insert" && action !== "update" && action !== "upsert") {
-    r.problem("from_attribute", `the ${action} action takes no from_attribute`);
-  }
-  if (errors.length > before) return null;
-  return { action, key, value, fromAttribute, newKey, pattern };
-}
+    if (a.action === "rename" && a.new_key === undefined) problem("new_key", "rename needs a non-empty new_key");
+    if (a.action !== "rename" && a.new_key !== undefined) problem("new_key", "only the rename action takes new_key");
+  });
+
+export const attributesProcessorSchema = z.strictObject({
+  actions: z.array(actionSchema).min(1, { error: "list at least one action" }).describe("applied in order to each new stream's attributes"),
+});
+
+export type AttributeAction = z.output<typeof actionSchema>;
+export type AttributesProcessorConfig = z.output<typeof attributesProcessorSchema>;
 
 /** Applies compiled actions to attribute sets. */
 export class AttributesProcessor implements MetricsProcessor {
@@ -83,26 +59,27 @@ export class AttributesProcessor implements MetricsProcessor {
   constructor(config: AttributesProcessorConfig) {
     this.steps = config.actions.map((a) => {
       const key = a.key ?? "";
+      const from = a.from_attribute;
       switch (a.action) {
         case "insert":
           return (attrs) => {
             if (attrs[key] !== undefined) return;
-            const v = a.fromAttribute !== undefined ? attrs[a.fromAttribute] : a.value;
+            const v = from !== undefined ? attrs[from] : a.value;
             if (v !== undefined) attrs[key] = v;
           };
         case "update":
           return (attrs) => {
             if (attrs[key] === undefined) return;
-            const v = a.fromAttribute !== undefined ? attrs[a.fromAttribute] : a.value;
+            const v = from !== undefined ? attrs[from] : a.value;
             if (v !== undefined) attrs[key] = v;
           };
         case "upsert":
           return (attrs) => {
-            const v = a.fromAttribute !== undefined ? attrs[a.fromAttribute] : a.value;
+            const v = from !== undefined ? attrs[from] : a.value;
             if (v !== undefined) attrs[key] = v;
           };
         case "rename": {
-          const newKey = a.newKey ?? key;
+          const newKey = a.new_key ?? key;
           return (attrs) => {
             const v = attrs[key];
             if (v === undefined) return;
@@ -113,7 +90,7 @@ export class AttributesProcessor implements MetricsProcessor {
         case "delete": {
           const re = a.pattern !== undefined ? new RegExp(a.pattern) : null;
           return (attrs) => {
-            if (a.key !== null) delete attrs[key];
+            if (a.key !== undefined) delete attrs[key];
             if (re !== null) for (const k of Object.keys(attrs)) if (re.test(k)) delete attrs[k];
           };
         }
@@ -140,19 +117,7 @@ export const attributesProcessorFactory: ProcessorFactory<AttributesProcessorCon
   type: "attributes",
   createDefaultConfig: () => ({ actions: [] }),
   validate(raw: unknown, path: string, errors: ConfigError[]): AttributesProcessorConfig {
-    const r = new ConfigReader(raw, path, errors);
-    const list = r.value("actions");
-    const actions: AttributeAction[] = [];
-    if (list === undefined || list === null) r.problem("actions", "missing: list at least one action");
-    else if (!Array.isArray(list)) r.problem("actions", `expected a list of actions, got ${describeValue(list)}`);
-    else
-      list.forEach((item: unknown, i: number) => {
-        const a = validateAction(item, `${r.at("actions")}[${i}]`, errors);
-        if (a !== null) actions.push(a);
-        else if (!isMapping(item)) return;
-      });
-    r.finish();
-    return { actions };
+    return readSection(attributesProcessorSchema, raw, path, errors) ?? attributesProcessorFactory.createDefaultConfig();
   },
   create(_ctx: ComponentContext, config: AttributesProcessorConfig): MetricsProcessor {
     return new AttributesProcessor(config);

@@ -11,44 +11,39 @@
  */
 import type { Attributes } from "@opentelemetry/api";
 import type { ComponentContext, ConfigError } from "../components/types.ts";
-import { ConfigReader } from "../config/fields.ts";
+import { readSection, regexSource, z } from "../config/schema.ts";
 import type { MetricsProcessor, ProcessorFactory } from "./types.ts";
 
-export interface NameMatch {
-  readonly matchType: "strict" | "regexp";
-  readonly metricNames: readonly string[];
-}
-
-export interface FilterProcessorConfig {
-  readonly include: NameMatch | null;
-  readonly exclude: NameMatch | null;
-}
-
-function validateMatch(r: ConfigReader): NameMatch | null {
-  if (!r.ok) return null;
-  const matchType = r.string("match_type", "strict", ["strict", "regexp"]) as "strict" | "regexp";
-  const metricNames = r.stringList("metric_names", []);
-  if (metricNames.length === 0) r.problem("metric_names", "list at least one metric name or pattern");
-  if (matchType === "regexp") {
-    metricNames.forEach((p, i) => {
-      try {
-        new RegExp(p);
-      } catch (e) {
-        r.errors.push({ path: `${r.at("metric_names")}[${i}]`, message: `invalid regular expression: ${(e as Error).message}` });
-      }
+const nameMatchSchema = z
+  .strictObject({
+    match_type: z.enum(["strict", "regexp"]).prefault("strict").describe("exact names, or unanchored regexps"),
+    metric_names: z.array(z.string()).min(1, { error: "list at least one metric name or pattern" }).describe("names or patterns"),
+  })
+  .superRefine((m, ctx) => {
+    if (m.match_type !== "regexp") return;
+    m.metric_names.forEach((p, i) => {
+      const r = regexSource().safeParse(p);
+      if (!r.success) ctx.addIssue({ code: "custom", path: ["metric_names", i], message: r.error.issues[0].message });
     });
-  }
-  r.finish();
-  return { matchType, metricNames };
-}
+  });
 
-function compile(m: NameMatch | null): ((name: string) => boolean) | null {
-  if (m === null) return null;
-  if (m.matchType === "strict") {
-    const set = new Set(m.metricNames);
+export const filterProcessorSchema = z.strictObject({
+  metrics: z
+    .strictObject({ include: nameMatchSchema.optional(), exclude: nameMatchSchema.optional() })
+    .refine((m) => m.include !== undefined || m.exclude !== undefined, { message: "give metrics::include and/or metrics::exclude" })
+    .describe("which metrics pass: matching `include` (if given) and not matching `exclude`"),
+});
+
+export type NameMatch = z.output<typeof nameMatchSchema>;
+export type FilterProcessorConfig = z.output<typeof filterProcessorSchema>;
+
+function compile(m: NameMatch | undefined): ((name: string) => boolean) | null {
+  if (m === undefined) return null;
+  if (m.match_type === "strict") {
+    const set = new Set(m.metric_names);
     return (name) => set.has(name);
   }
-  const res = m.metricNames.map((p) => new RegExp(p));
+  const res = m.metric_names.map((p) => new RegExp(p));
   return (name) => res.some((re) => re.test(name));
 }
 
@@ -57,8 +52,8 @@ export class FilterProcessor implements MetricsProcessor {
   private readonly exclude: ((name: string) => boolean) | null;
 
   constructor(config: FilterProcessorConfig) {
-    this.include = compile(config.include);
-    this.exclude = compile(config.exclude);
+    this.include = compile(config.metrics.include);
+    this.exclude = compile(config.metrics.exclude);
   }
 
   keepMetric(name: string): boolean {
@@ -76,16 +71,9 @@ export class FilterProcessor implements MetricsProcessor {
 
 export const filterProcessorFactory: ProcessorFactory<FilterProcessorConfig> = {
   type: "filter",
-  createDefaultConfig: () => ({ include: null, exclude: null }),
+  createDefaultConfig: () => ({ metrics: {} }),
   validate(raw: unknown, path: string, errors: ConfigError[]): FilterProcessorConfig {
-    const r = new ConfigReader(raw, path, errors);
-    const metrics = r.child("metrics");
-    const include = metrics.has("include") ? validateMatch(metrics.child("include")) : null;
-    const exclude = metrics.has("exclude") ? validateMatch(metrics.child("exclude")) : null;
-    if (include === null && exclude === null && metrics.ok && r.ok) metrics.problem("include", "give metrics::include and/or metrics::exclude");
-    metrics.finish();
-    r.finish();
-    return { include, exclude };
+    return readSection(filterProcessorSchema, raw, path, errors) ?? filterProcessorFactory.createDefaultConfig();
   },
   create(_ctx: ComponentContext, config: FilterProcessorConfig): MetricsProcessor {
     return new FilterProcessor(config);

@@ -161,10 +161,10 @@ describe("Pipeline", () => {
 
     it("applies processors in order: filter by name, then attribute actions", async () => {
       const p = await makePipeline({}, [
-        new FilterProcessor({ include: { matchType: "regexp", metricNames: ["^http\\."] }, exclude: null }),
+        new FilterProcessor({ metrics: { include: { match_type: "regexp", metric_names: ["^http\\."] } } }),
         new AttributesProcessor({
           actions: [
-            { action: "rename", key: "method", newKey: "http.method" },
+            { action: "rename", key: "method", new_key: "http.method" },
             { action: "delete", key: "user" },
             { action: "insert", key: "env", value: "prod" },
           ],
@@ -186,7 +186,7 @@ describe("Pipeline", () => {
 
     it("throws BackpressureError while a memory limiter is over its limit", async () => {
       let rss = 10 * 1024 * 1024;
-      const limiter = new MemoryLimiter({ checkIntervalMs: 1000, limitMib: 50 }, () => rss);
+      const limiter = new MemoryLimiter({ check_interval: 1000, limit_mib: 50, spike_limit_mib: 0 }, () => rss);
       const p = await makePipeline({}, [limiter]);
       limiter.check();
       p.consume(batch([sum("c", [num(1)])]));

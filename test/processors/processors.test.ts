@@ -46,9 +46,9 @@ describe("AttributesProcessor", () => {
       );
       assert.deepEqual(errors.map((e) => `${e.path}: ${e.message}`), [
         "processors::attributes/x::actions[0]::value: insert needs exactly one of value or from_attribute",
-        "processors::attributes/x::actions[1]::key: missing",
+        "processors::attributes/x::actions[1]::key: required",
         "processors::attributes/x::actions[2]::value: the delete action takes no value",
-        'processors::attributes/x::actions[3]: expected a mapping, got "nope"',
+        'processors::attributes/x::actions[3]: expected a mapping (got "nope")',
       ]);
     });
   });
@@ -69,11 +69,13 @@ describe("FilterProcessor", () => {
   });
 
   describe("validate", () => {
-    it("needs include or exclude", () => {
+    it("needs metrics with include or exclude", () => {
       const errors: ConfigError[] = [];
       filterProcessorFactory.validate({}, "processors::filter", errors);
-      assert.equal(errors.length, 1);
-      assert.equal(errors[0].path, "processors::filter::metrics::include");
+      assert.deepStrictEqual(errors, [{ path: "processors::filter::metrics", message: "required" }]);
+      errors.length = 0;
+      filterProcessorFactory.validate({ metrics: {} }, "processors::filter", errors);
+      assert.deepStrictEqual(errors, [{ path: "processors::filter::metrics", message: "give metrics::include and/or metrics::exclude" }]);
     });
   });
 });
@@ -82,10 +84,20 @@ describe("MemoryLimiter", () => {
   describe("admit", () => {
     it("refuses with a retry hint while RSS is over limit_mib and recovers below it", () => {
       let rss = 100 * 1048576;
-      const m = new MemoryLimiter({ checkIntervalMs: 2000, limitMib: 64 }, () => rss);
+      const m = new MemoryLimiter({ check_interval: 2000, limit_mib: 64, spike_limit_mib: 0 }, () => rss);
       m.check();
       assert.throws(() => m.admit(), (e: unknown) => e instanceof BackpressureError && e.retryAfterSeconds === 2 && /RSS 100 MiB > limit_mib 64/.test(e.message));
       rss = 10 * 1048576;
+      m.check();
+      m.admit();
+    });
+
+    it("refuses above the Collector's soft limit, limit_mib - spike_limit_mib", () => {
+      let rss = 60 * 1048576;
+      const m = new MemoryLimiter({ check_interval: 1000, limit_mib: 64, spike_limit_mib: 8 }, () => rss);
+      m.check();
+      assert.throws(() => m.admit(), /RSS 60 MiB > limit_mib 64 - spike_limit_mib 8/);
+      rss = 55 * 1048576;
       m.check();
       m.admit();
     });
@@ -95,7 +107,16 @@ describe("MemoryLimiter", () => {
     it("requires limit_mib and a duration check_interval", () => {
       const errors: ConfigError[] = [];
       memoryLimiterFactory.validate({ check_interval: 5 }, "processors::memory_limiter", errors);
-      assert.deepEqual(errors.map((e) => e.path), ["processors::memory_limiter::check_interval", "processors::memory_limiter::limit_mib"]);
+      assert.deepEqual(errors.map((e) => `${e.path}: ${e.message}`), [
+        'processors::memory_limiter::check_interval: a duration needs a unit: write "5s" or "5ms" (got number 5)',
+        "processors::memory_limiter::limit_mib: required",
+      ]);
+    });
+
+    it("refuses a spike_limit_mib that is not below limit_mib", () => {
+      const errors: ConfigError[] = [];
+      memoryLimiterFactory.validate({ limit_mib: 100, spike_limit_mib: 100 }, "processors::memory_limiter", errors);
+      assert.deepEqual(errors, [{ path: "processors::memory_limiter::spike_limit_mib", message: "must be below limit_mib (100) (got number 100)" }]);
     });
   });
 });

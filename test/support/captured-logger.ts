@@ -1,14 +1,14 @@
-/** A pino logger whose JSON lines (warn and above) are parsed into `lines`, for asserting what was logged. */
+/** A pino logger whose JSON lines (`level` and above, default warn) are parsed into `lines`, for asserting what was logged. */
 import { Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 
 export interface CapturedLogger {
   readonly logger: Logger;
-  /** Parsed log lines at warn level and above. */
+  /** Parsed log lines at the logger's level and above. */
   readonly lines: Record<string, unknown>[];
 }
 
-export function capturedLogger(): CapturedLogger {
+export function capturedLogger(level: "info" | "warn" = "warn"): CapturedLogger {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -16,5 +16,5 @@ export function capturedLogger(): CapturedLogger {
       done();
     },
   });
-  return { logger: pino({ level: "warn" }, stream), lines };
+  return { logger: pino({ level }, stream), lines };
 }
