@@ -37,6 +37,8 @@ export interface ComponentFactory<Config> {
    * the merged config (meaningful only when no error was pushed).
    */
   validate(raw: unknown, path: string, errors: ConfigError[]): Config;
+  /** The `endpoint` keys a validated config listens on, relative to the component's path (servers only). */
+  listenEndpoints?(config: Config): readonly { readonly key: string; readonly endpoint: string }[];
 }
 
 export interface Receiver extends Component {}

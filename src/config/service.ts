@@ -6,6 +6,7 @@
 import type { ComponentFactory, ConfigError } from "../components/types.ts";
 import { describeValue, isMapping } from "./fields.ts";
 import { healthCheckSchema } from "./health-check-config.ts";
+import { listenClashes, type ListenEndpoint } from "./listen-clashes.ts";
 import { pipelineSchema } from "./pipeline-config.ts";
 import { duration, readSection, readSectionSalvaging, z } from "./schema.ts";
 import type { ComponentConfig, ComponentRegistry, DaemonConfig, HealthCheckConfig, PipelineConfig } from "./types.ts";
@@ -96,6 +97,26 @@ function validatePipeline(id: string, raw: unknown, components: Record<Kind, Rea
   return { id, ...p };
 }
 
+/** Every server endpoint the daemon will bind (components some pipeline uses, the health check), with its config path. */
+function listenEndpointsOf(
+  components: Record<Kind, ReadonlyMap<string, ComponentConfig>>,
+  pipelines: readonly PipelineConfig[],
+  registry: ComponentRegistry,
+  healthCheck: HealthCheckConfig | null,
+): ListenEndpoint[] {
+  const out: ListenEndpoint[] = [];
+  for (const kind of ["receivers", "processors", "exporters"] as const) {
+    const factories: ReadonlyMap<string, ComponentFactory<unknown>> = registry[kind];
+    const used = new Set(pipelines.flatMap((p) => p[kind]));
+    for (const c of components[kind].values()) {
+      if (!used.has(c.id)) continue;
+      for (const e of factories.get(c.type)?.listenEndpoints?.(c.config) ?? []) out.push({ path: `${kind}::${c.id}::${e.key}`, endpoint: e.endpoint });
+    }
+  }
+  if (healthCheck !== null) out.push({ path: "extensions::health_check::endpoint", endpoint: healthCheck.endpoint });
+  return out;
+}
+
 /**
  * Validates a substituted document against the registry. Returns the config when `errors` stayed
  * empty; otherwise null (and `errors` lists every problem).
@@ -146,6 +167,7 @@ export function validateDocument(doc: unknown, registry: ComponentRegistry, erro
     }
     if (Object.keys(pipelinesRaw).length === 0) errors.push({ path: "service::pipelines", message: "at least one metrics pipeline is required" });
   }
+  errors.push(...listenClashes(listenEndpointsOf({ receivers, processors, exporters }, pipelines, registry, healthCheck)));
   if (errors.length > before) return null;
   return {
     receivers,

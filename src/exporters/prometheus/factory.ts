@@ -10,6 +10,7 @@ export const prometheusExporterFactory: ExporterFactory<PrometheusExporterConfig
   validate(raw: unknown, path: string, errors: ConfigError[]): PrometheusExporterConfig {
     return validatePrometheusConfig(raw, path, errors);
   },
+  listenEndpoints: (config: PrometheusExporterConfig) => [{ key: "endpoint", endpoint: config.endpoint }],
   create(ctx: ComponentContext, config: PrometheusExporterConfig, sources: readonly Aggregator[]): Exporter {
     return new PrometheusPullExporter(ctx, config, sources);
   },

@@ -87,6 +87,13 @@ export function createOtlpReceiverFactory(hooks: OtlpReceiverHooks = {}): OtlpRe
     validate(raw: unknown, path: string, errors: ConfigError[]): OtlpReceiverConfig {
       return validateOtlpReceiverConfig(raw, path, errors);
     },
+    listenEndpoints(config: OtlpReceiverConfig) {
+      const { http, grpc } = config.protocols;
+      return [
+        ...(http === undefined ? [] : [{ key: "protocols::http::endpoint", endpoint: http.endpoint }]),
+        ...(grpc === undefined ? [] : [{ key: "protocols::grpc::endpoint", endpoint: grpc.endpoint }]),
+      ];
+    },
     create(ctx: ComponentContext, config: OtlpReceiverConfig, next: MetricsConsumer): OtlpReceiver {
       return new OtlpReceiver(ctx, config, next, hooks);
     },
