@@ -16,18 +16,18 @@ export const DEFAULT_MAX_ATTRIBUTES = 128;
  */
 export const DEFAULT_MAX_STREAMS_PER_METRIC = 20_000;
 
-const ids = z.array(z.string().min(1)).prefault([]);
+const ids = z.array(z.string().min(1));
 const count = (def: number) => z.int().min(1).max(Number.MAX_SAFE_INTEGER).prefault(def);
 
 export const pipelineSchema = z.strictObject({
-  receivers: ids.describe("receiver ids feeding this pipeline (at least one)"),
-  processors: ids.describe("processor ids applied in order"),
-  exporters: ids.describe("exporter ids reading this pipeline's store (at least one)"),
+  receivers: ids.refine((a) => a.length > 0, { error: "a pipeline needs at least one receiver" }).describe("receiver ids feeding this pipeline"),
+  processors: ids.prefault([]).describe("processor ids applied in order"),
+  exporters: ids.refine((a) => a.length > 0, { error: "a pipeline needs at least one exporter" }).describe("exporter ids reading this pipeline's store"),
   resource_to_telemetry: z
     .strictObject({
       enabled: z.boolean().prefault(false),
       /** Allowlist of resource attribute keys; null means every key. */
-      include: z.array(z.string()).nullable().prefault(null),
+      include: z.array(z.string()).nullable().prefault(null).meta({ docsDefault: "all keys" }),
     })
     .prefault({})
     .describe("copy resource attributes onto series (all, or the `include` keys)"),
@@ -45,6 +45,7 @@ export const pipelineSchema = z.strictObject({
     })
     .nullable()
     .prefault(null)
+    .meta({ docsDefault: "OpenTelemetry's `[0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000]`" })
     .describe("explicit boundaries for histograms made from raw samples or summaries"),
 });
 

@@ -257,5 +257,5 @@ export function regexSource() {
 
 /** An attribute value written in YAML: a string, number or boolean. */
 export function attributeValue() {
-  return z.union([z.string(), z.number(), z.boolean()], { error: "expected a string, number or boolean" });
+  return z.union([z.string(), z.number(), z.boolean()], { error: "expected a string, number or boolean" }).meta({ statsetType: "string, number or bool" });
 }

@@ -146,8 +146,13 @@ export const serverSecurityShape = {
       if (a.bearer_token === undefined && a.basic === undefined) ctx.addIssue({ code: "custom", path: ["bearer_token"], message: "required when auth is set (or basic)" });
     })
     .optional()
+    .meta({ statsetType: "{bearer_token} or {basic: {username, password}}" })
     .describe("require `Authorization: Bearer <token>` or `Basic` credentials; see Servers"),
-  tls: z.strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) }).optional().describe("serve HTTPS with this certificate and key"),
+  tls: z
+    .strictObject({ cert_file: z.string().min(1), key_file: z.string().min(1) })
+    .optional()
+    .meta({ statsetType: "{cert_file, key_file}" })
+    .describe("serve HTTPS with this certificate and key"),
   allow_unauthenticated_non_loopback: z.boolean().prefault(false).describe("allow a non-loopback endpoint without auth"),
 };
 

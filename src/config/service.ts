@@ -24,7 +24,7 @@ const documentSchema = z.strictObject({
   service: z.unknown().optional(),
 });
 
-const serviceSchema = z.strictObject({
+export const serviceSchema = z.strictObject({
   extensions: z.array(z.string()).prefault([]).describe("extensions to run (health_check)"),
   telemetry: z
     .strictObject({
@@ -37,7 +37,7 @@ const serviceSchema = z.strictObject({
     .prefault({}),
   engine: z.enum(["wasm", "js"]).prefault("wasm").describe("aggregation engine of every pipeline store"),
   shutdown_timeout: duration({ minMs: 100 }).prefault("15s").describe("upper bound on a graceful shutdown"),
-  pipelines: z.unknown().optional(),
+  pipelines: z.unknown().optional().meta({ statsetType: "mapping id -> pipeline", docsDefault: "**required**" }).describe("`metrics` or `metrics/<name>` pipelines"),
 });
 
 type Kind = "receivers" | "processors" | "exporters";
@@ -90,11 +90,15 @@ function validatePipeline(id: string, raw: unknown, components: Record<Kind, Rea
     errors.push({ path, message: "a pipeline needs receivers and exporters" });
     return undefined;
   }
-  const p = readSectionSalvaging(pipelineSchema, raw, path, errors);
-  if (p === undefined) return undefined;
-  for (const key of ["receivers", "exporters"] as const) if (p[key].length === 0) errors.push({ path: `${path}::${key}`, message: `a pipeline needs at least one ${SINGULAR[key]}` });
-  for (const key of ["receivers", "processors", "exporters"] as const) checkReferences(p[key], key, components[key], path, errors);
-  return { id, ...p };
+  const p = readSection(pipelineSchema, raw, path, errors);
+  // References are checked even when another key is wrong, so every problem shows at once.
+  if (isMapping(raw)) {
+    for (const key of ["receivers", "processors", "exporters"] as const) {
+      const ids = raw[key];
+      if (Array.isArray(ids)) checkReferences(ids.filter((x): x is string => typeof x === "string"), key, components[key], path, errors);
+    }
+  }
+  return p === undefined ? undefined : { id, ...p };
 }
 
 /** Every server endpoint the daemon will bind (components some pipeline uses, the health check), with its config path. */
