@@ -67,6 +67,13 @@ const UNITS = new Set([
   "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
 ]);
 
+/**
+ * The error code of a refusal for breaking one of statset's own invariants rather than a documented
+ * CloudWatch rule (CloudWatch documents no consistency check between StatisticValues and
+ * Values/Counts; these make sure its merge of statset's datums is the recorded statistic set).
+ */
+export const STATSET_INVARIANT = "StatsetInvariantViolation";
+
 class Invalid extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -120,19 +127,34 @@ export function validatePutMetricData(body: unknown, nowMs: number): { namespace
         names.add(dd.Name);
       });
     }
-    const kinds = ["Value", "StatisticValues", "Values"].filter((k) => d[k] !== undefined);
-    if (kinds.length !== 1) {
-      throw new Invalid(kinds.length === 0 ? "MissingParameter" : "InvalidParameterCombination", `${at}: exactly one of Value, StatisticValues and Values must be given, got [${kinds.join(", ")}]`);
+    if (d.Value === undefined && d.StatisticValues === undefined && d.Values === undefined) {
+      throw new Invalid("MissingParameter", `${at}: one of Value, StatisticValues and Values must be given`);
+    }
+    // Value excludes both others; StatisticValues beside Values/Counts is what the CloudWatch agent
+    // sends (aws/amazon-cloudwatch-agent, plugins/outputs/cloudwatch/cloudwatch.go, BuildMetricDatum).
+    for (const other of ["StatisticValues", "Values"] as const) {
+      if (d.Value !== undefined && d[other] !== undefined) {
+        throw new Invalid("InvalidParameterCombination", `${at}: Value and ${other} are mutually exclusive`);
+      }
     }
     if (d.Value !== undefined) checkNumber(d.Value, `${at}.Value`);
+    let statistics: { sampleCount: number; min: number; max: number } | null = null;
     if (d.StatisticValues !== undefined) {
       const sv = d.StatisticValues as Record<string, unknown>;
       const sc = checkNumber(sv.SampleCount, `${at}.StatisticValues.SampleCount`);
-      checkNumber(sv.Sum, `${at}.StatisticValues.Sum`);
+      const sum = checkNumber(sv.Sum, `${at}.StatisticValues.Sum`);
       const mn = checkNumber(sv.Minimum, `${at}.StatisticValues.Minimum`);
       const mx = checkNumber(sv.Maximum, `${at}.StatisticValues.Maximum`);
       if (!(sc > 0)) throw new Invalid("InvalidParameterValue", `${at}.StatisticValues.SampleCount must be > 0`);
       if (mn > mx) throw new Invalid("InvalidParameterValue", `${at}.StatisticValues.Minimum ${mn} > Maximum ${mx}`);
+      // statset's invariant: SampleCount values within [Minimum, Maximum] add up to a Sum within
+      // [SampleCount * Minimum, SampleCount * Maximum], up to the rounding of adding them one by one
+      // (at most (n - 1) * 2^-53 of the sum of magnitudes; twice that allowed).
+      const rounding = (sc - 1) * Number.EPSILON * sc * Math.max(Math.abs(mn), Math.abs(mx));
+      if (sum < sc * mn - rounding || sum > sc * mx + rounding) {
+        throw new Invalid(STATSET_INVARIANT, `${at}.StatisticValues.Sum ${sum} lies outside [SampleCount * Minimum, SampleCount * Maximum] = [${sc * mn}, ${sc * mx}]`);
+      }
+      statistics = { sampleCount: sc, min: mn, max: mx };
     }
     if (d.Values !== undefined) {
       if (!Array.isArray(d.Values) || d.Values.length === 0) throw new Invalid("InvalidParameterValue", `${at}.Values must be a non-empty list`);
@@ -143,14 +165,28 @@ export function validatePutMetricData(body: unknown, nowMs: number): { namespace
         if (seen.has(n)) throw new Invalid("InvalidParameterValue", `${at}.Values lists ${n} twice`);
         seen.add(n);
       });
+      let samples = d.Values.length;
       if (d.Counts !== undefined) {
         if (!Array.isArray(d.Counts) || d.Counts.length !== d.Values.length) {
           throw new Invalid("InvalidParameterValue", `${at}.Counts must have as many members as Values (${d.Values.length})`);
         }
+        samples = 0;
         d.Counts.forEach((c: unknown, j: number) => {
           const n = checkNumber(c, `${at}.Counts.member.${j + 1}`);
           if (n < 0) throw new Invalid("InvalidParameterValue", `${at}.Counts.member.${j + 1} is negative`);
+          samples += n;
         });
+      }
+      // statset's invariants for a datum with both: the set describes exactly these values.
+      if (statistics !== null) {
+        if (statistics.sampleCount !== samples) {
+          throw new Invalid(STATSET_INVARIANT, `${at}.StatisticValues.SampleCount ${statistics.sampleCount} differs from the ${samples} samples in Values/Counts`);
+        }
+        for (const v of d.Values as number[]) {
+          if (v < statistics.min || v > statistics.max) {
+            throw new Invalid(STATSET_INVARIANT, `${at}.Values member ${v} lies outside StatisticValues [${statistics.min}, ${statistics.max}]`);
+          }
+        }
       }
     } else if (d.Counts !== undefined) {
       throw new Invalid("InvalidParameterCombination", `${at}.Counts given without Values`);
@@ -170,6 +206,37 @@ export function validatePutMetricData(body: unknown, nowMs: number): { namespace
     }
   });
   return { namespace: ns, datums: data as ReceivedDatum[] };
+}
+
+/** One metric's statistic set as CloudWatch merges it, and how many datums made it. */
+export interface MergedStatistics {
+  SampleCount: number;
+  Sum: number;
+  Minimum: number;
+  Maximum: number;
+  datums: number;
+}
+
+/** The key of `CloudWatchEndpoint.statistics()`: metric name, dimensions in any order, epoch seconds. */
+export function statisticsKey(metricName: string, dimensions: readonly ReceivedDimension[], timestampSeconds: number): string {
+  const dims = [...dimensions].sort((a, b) => (a.Name < b.Name ? -1 : a.Name > b.Name ? 1 : 0)).map((d) => [d.Name, d.Value]);
+  return JSON.stringify([metricName, dims, timestampSeconds]);
+}
+
+function datumStatistics(d: ReceivedDatum): Omit<MergedStatistics, "datums"> {
+  if (d.StatisticValues !== undefined) return { ...d.StatisticValues };
+  if (d.Values !== undefined) {
+    const counts = d.Counts ?? d.Values.map(() => 1);
+    let sampleCount = 0;
+    let sum = 0;
+    d.Values.forEach((v, i) => {
+      sampleCount += counts[i];
+      sum += v * counts[i];
+    });
+    return { SampleCount: sampleCount, Sum: sum, Minimum: Math.min(...d.Values), Maximum: Math.max(...d.Values) };
+  }
+  const v = d.Value ?? 0;
+  return { SampleCount: 1, Sum: v, Minimum: v, Maximum: v };
 }
 
 export class CloudWatchEndpoint {
@@ -215,6 +282,29 @@ export class CloudWatchEndpoint {
   /** Every datum accepted so far, across requests. */
   datums(): ReceivedDatum[] {
     return this.requests.flatMap((r) => r.datums);
+  }
+
+  /**
+   * The statistic set CloudWatch stores per metric, dimensions and timestamp: accepted datums merged
+   * in the order they arrived (SampleCount and Sum added, Minimum and Maximum widened). A datum's set
+   * is its StatisticValues, else what its Values/Counts or Value imply. Keys: `statisticsKey`.
+   */
+  statistics(first = 0): Map<string, MergedStatistics> {
+    const out = new Map<string, MergedStatistics>();
+    for (const d of this.requests.slice(first).flatMap((r) => r.datums)) {
+      const own = datumStatistics(d);
+      const key = statisticsKey(d.MetricName, d.Dimensions ?? [], d.Timestamp ?? 0);
+      const merged = out.get(key);
+      if (merged === undefined) out.set(key, { ...own, datums: 1 });
+      else {
+        merged.SampleCount += own.SampleCount;
+        merged.Sum += own.Sum;
+        merged.Minimum = Math.min(merged.Minimum, own.Minimum);
+        merged.Maximum = Math.max(merged.Maximum, own.Maximum);
+        merged.datums++;
+      }
+    }
+    return out;
   }
 
   /** Answer the next `n` requests with a failure. */

@@ -1,8 +1,15 @@
 /**
  * One window of series snapshots to PutMetricData datums: one datum per series, per applicable
  * dimension set, per 150 Values (a histogram with more points is split into several datums with the
- * same metric, dimensions and timestamp, which CloudWatch aggregates). Every datum carries its exact
- * serialized size so requests can be packed against the byte limit without serializing twice.
+ * same metric, dimensions and timestamp, which CloudWatch aggregates). A histogram datum carries
+ * `Values`, `Counts` and `StatisticValues` together, as the CloudWatch agent does
+ * (aws/amazon-cloudwatch-agent, plugins/outputs/cloudwatch/cloudwatch.go, BuildMetricDatum: one
+ * MetricDatum with Values, Counts and StatisticValues per split distribution); only `Value` excludes
+ * `StatisticValues`. The set carries the exact statistics, Values/Counts the distribution for
+ * percentiles; each datum's set covers exactly its own values and the sets add up to the recorded
+ * one (value-chunks.ts). Every datum carries
+ * its exact serialized size so requests can be packed against the byte limit without serializing
+ * twice.
  */
 import type { MetricDatum } from "@aws-sdk/client-cloudwatch";
 import type { SeriesSnapshot } from "../../core/api.ts";
@@ -12,6 +19,7 @@ import { MAX_TIMESTAMP_AGE_MS, MAX_TIMESTAMP_FUTURE_MS, MAX_VALUES_PER_DATUM } f
 import { isValidMetricName } from "./names.ts";
 import { seriesContent, type SeriesContent } from "./series-values.ts";
 import { mapUnit } from "./units.ts";
+import { chunkWithStatistics } from "./value-chunks.ts";
 
 /** A datum ready to send, with its AWS JSON 1.0 size in bytes (as the SDK serializes it). */
 export interface BuiltDatum {
@@ -99,11 +107,10 @@ export class DatumBuilder {
       const sv = { SampleCount: content.count, Sum: content.sum, Minimum: content.min, Maximum: content.max };
       chunks.push({ part: { StatisticValues: sv }, bytes: `,"StatisticValues":${JSON.stringify(sv)}`.length });
     } else {
-      for (let i = 0; i < content.values.length; i += MAX_VALUES_PER_DATUM) {
-        const values = content.values.slice(i, i + MAX_VALUES_PER_DATUM);
-        const counts = content.counts.slice(i, i + MAX_VALUES_PER_DATUM);
-        const bytes = `,"Values":${JSON.stringify(values)},"Counts":${JSON.stringify(counts)}`.length;
-        chunks.push({ part: { Values: values, Counts: counts }, bytes });
+      for (const c of chunkWithStatistics(content.values, content.counts, content, MAX_VALUES_PER_DATUM)) {
+        const sv = { SampleCount: c.count, Sum: c.sum, Minimum: c.min, Maximum: c.max };
+        const bytes = `,"Values":${JSON.stringify(c.values)},"Counts":${JSON.stringify(c.counts)},"StatisticValues":${JSON.stringify(sv)}`.length;
+        chunks.push({ part: { Values: c.values, Counts: c.counts, StatisticValues: sv }, bytes });
       }
     }
     for (const set of sets) {

@@ -173,12 +173,13 @@ function shapeCells(cells: number): void {
   for (let i = 0; i < cells; i++) {
     cellSlope[i] = 0;
     const d = density(i);
-    if (d <= 0) continue;
+    // A cell narrower than a double can resolve (subnormal width) has no usable density: keep it flat.
+    if (!(d > 0) || !Number.isFinite(d)) continue;
     const geo = isGeometric(cellLo[i], cellHi[i]);
     const side = (j: number): number => {
       if (j < 0 || j >= cells || isGeometric(cellLo[j], cellHi[j]) !== geo) return d;
       const dj = density(j);
-      return dj < 0 ? d : (d + dj) / 2;
+      return dj < 0 || !Number.isFinite(dj) ? d : (d + dj) / 2;
     };
     // For negative geometric cells the log coordinate runs from the value-lower edge (larger
     // magnitude) too, so "left" is always the previous cell in value order.
@@ -214,6 +215,9 @@ export function histogramToWeightedValues(
   if (!isSendable(min) || !isSendable(max) || !isSendable(sum)) return "value_out_of_range";
   if (n === 1) return { values: [flushTiny(sum)], counts: [1] };
   if (min > max) [min, max] = [max, min];
+  // The range CloudWatch will see (magnitudes below 2^-360 are sent as 0): every point stays inside it.
+  min = flushTiny(min);
+  max = flushTiny(max);
   const { n: cells, total, expScale } = fillCells(input, scale, min, max);
   if (total !== n || !Number.isInteger(total) || n < 2) return "buckets_incomplete";
 
@@ -294,7 +298,11 @@ export function histogramToWeightedValues(
     for (let i = 1; i < last; i++) slack += ((residual > 0 ? upper[i] : lower[i]) - values[i]) * counts[i];
     const t = slack !== 0 ? Math.min(1, Math.max(0, residual / slack)) : 0;
     if (t > 0) {
-      for (let i = 1; i < last; i++) values[i] += t * ((residual > 0 ? upper[i] : lower[i]) - values[i]);
+      for (let i = 1; i < last; i++) {
+        // Clamped: v + (bound - v) can round past the bound, and the point must stay in its cell.
+        const moved = values[i] + t * ((residual > 0 ? upper[i] : lower[i]) - values[i]);
+        values[i] = Math.min(Math.max(moved, lower[i]), upper[i]);
+      }
     }
   }
 
@@ -315,7 +323,7 @@ export function histogramToWeightedValues(
     let absorbed = false;
     for (const i of order) {
       const fixed = values[i] + residualAfterRounding / counts[i];
-      if (fixed >= lower[i] && fixed <= upper[i] && fixed >= min && fixed <= max) {
+      if (fixed >= lower[i] && fixed <= upper[i] && fixed >= min && fixed <= max && flushTiny(fixed) === fixed) {
         values[i] = fixed;
         absorbed = true;
         break;

@@ -8,10 +8,14 @@
  * CloudWatch Logs accepts beyond the published spec's numbers and arrays:
  * - a statistic set `{"Max", "Min", "Count", "Sum"}`;
  * - for histograms with percentiles, `{"Values", "Counts", "Max", "Min", "Count", "Sum"}` with at most
- *   100 values; CloudWatch derives SampleCount from the Counts. A histogram with more values is split
- *   over several documents with the same timestamp, dimensions and properties, each chunk a
- *   self-consistent set (its own Count/Sum/Min/Max), so CloudWatch's merge of the chunks equals the
- *   whole whichever fields it reads.
+ *   100 values, Count/Sum/Min/Max being the recorded statistic set (not recomputed from the values).
+ *   A histogram with more values is split over several documents with the same timestamp,
+ *   dimensions and properties; each chunk's Count/Sum/Min/Max covers its own values and the chunks
+ *   add up to the recorded set exactly (value-chunks.ts). The Collector's awsemf exporter splits
+ *   exponential histograms at 100 buckets the same way, but gives the whole Sum to the first split
+ *   (open-telemetry/opentelemetry-collector-contrib, exporter/awsemfexporter/datapoint.go,
+ *   exponentialHistogramDataPointSlice.CalculateDeltaDatapoints), which leaves the other splits a
+ *   Sum of 0 outside [Count * Min, Count * Max]; here every chunk's Sum stays within its range.
  */
 import type { Attributes } from "@opentelemetry/api";
 import type { SeriesSnapshot } from "../../core/api.ts";
@@ -22,6 +26,7 @@ import { MAX_EMF_EVENT_BYTES, MAX_EMF_METRICS_PER_EVENT, MAX_EMF_VALUES_PER_METR
 import { attributeValueString, isValidMetricName } from "../cloudwatch/names.ts";
 import { seriesContent, type SeriesContent } from "../cloudwatch/series-values.ts";
 import { mapUnit } from "../cloudwatch/units.ts";
+import { chunkWithStatistics } from "../cloudwatch/value-chunks.ts";
 
 export type EmfMetricValue =
   | { Max: number; Min: number; Count: number; Sum: number }
@@ -55,20 +60,14 @@ export interface EmfLine {
 
 function chunksOf(content: SeriesContent): EmfMetricValue[] {
   if (content.kind === "stats") return [{ Max: content.max, Min: content.min, Count: content.count, Sum: content.sum }];
-  const out: EmfMetricValue[] = [];
-  for (let i = 0; i < content.values.length; i += MAX_EMF_VALUES_PER_METRIC) {
-    const Values = content.values.slice(i, i + MAX_EMF_VALUES_PER_METRIC);
-    const Counts = content.counts.slice(i, i + MAX_EMF_VALUES_PER_METRIC);
-    let Count = 0;
-    let Sum = 0;
-    for (let j = 0; j < Values.length; j++) {
-      Count += Counts[j];
-      Sum += Values[j] * Counts[j];
-    }
-    // Values ascend, so a chunk's first and last values are its Min and Max.
-    out.push({ Values, Counts, Max: Values[Values.length - 1], Min: Values[0], Count, Sum });
-  }
-  return out;
+  return chunkWithStatistics(content.values, content.counts, content, MAX_EMF_VALUES_PER_METRIC).map((c) => ({
+    Values: c.values,
+    Counts: c.counts,
+    Max: c.max,
+    Min: c.min,
+    Count: c.count,
+    Sum: c.sum,
+  }));
 }
 
 function canonicalKey(attributes: Attributes, dims: readonly (readonly string[])[]): string {

@@ -53,25 +53,34 @@ describe("DatumBuilder", () => {
       assert.equal(out[0].datum.Dimensions, undefined);
     });
 
-    it("splits a histogram's Values/Counts into datums of at most 150 with the same metric, dimensions and timestamp", async () => {
+    it("splits a histogram into datums of at most 150 Values, each with the statistic set of its own values, adding up to the recorded one", async () => {
       const agg = await createAggregator({ engine: "js" });
       const reader = agg.createReader("delta");
       const h = agg.histogram("latency", { unit: "ms", exponential: { maxSize: 160 } });
       const bound = h.bind({ EndpointName: "ep" });
       for (let i = 1; i <= 20_000; i++) bound.record(i / 7);
+      const snaps = reader.read();
+      const recorded = snaps[0].state.stats;
       const now = Date.now();
-      const { out } = build(builder(true), reader.read(), now, now);
+      const { out } = build(builder(true), snaps, now, now);
       assert.ok(out.length >= 2, `${out.length} datums`);
-      let count = 0;
+      const merged = { SampleCount: 0, Sum: 0, Minimum: Infinity, Maximum: -Infinity };
       for (const d of out) {
-        assert.ok(d.datum.Values !== undefined && d.datum.Values.length <= MAX_VALUES_PER_DATUM);
-        assert.equal(d.datum.Counts?.length, d.datum.Values.length);
-        assert.equal(d.datum.StatisticValues, undefined, "no statistic set next to Values: CloudWatch would count twice");
+        const { Values, Counts, StatisticValues: sv } = d.datum;
+        assert.ok(Values !== undefined && Counts !== undefined && sv !== undefined, "Values, Counts and StatisticValues in one datum");
+        assert.ok(Values.length <= MAX_VALUES_PER_DATUM);
+        assert.equal(Counts.length, Values.length);
+        assert.equal(sv.SampleCount, Counts.reduce((a, b) => a + b, 0), "SampleCount is the sum of the datum's own Counts");
+        for (const v of Values) assert.ok((sv.Minimum ?? NaN) <= v && v <= (sv.Maximum ?? NaN));
+        assert.ok((sv.Sum ?? NaN) >= (sv.SampleCount ?? NaN) * (sv.Minimum ?? NaN) && (sv.Sum ?? NaN) <= (sv.SampleCount ?? NaN) * (sv.Maximum ?? NaN));
         assert.deepEqual(d.datum.Dimensions, [{ Name: "EndpointName", Value: "ep" }]);
         assert.equal(d.timestampMs, now);
-        count += d.datum.Counts.reduce((a, b) => a + b, 0);
+        merged.SampleCount += sv.SampleCount ?? NaN;
+        merged.Sum += sv.Sum ?? NaN;
+        merged.Minimum = Math.min(merged.Minimum, sv.Minimum ?? NaN);
+        merged.Maximum = Math.max(merged.Maximum, sv.Maximum ?? NaN);
       }
-      assert.equal(count, 20_000);
+      assert.deepEqual(merged, { SampleCount: recorded.count, Sum: recorded.sum, Minimum: recorded.min, Maximum: recorded.max });
     });
 
     it("publishes one datum per dimension set (rollups)", async () => {

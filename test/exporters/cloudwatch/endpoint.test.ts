@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from "@aws-sdk/client-cloudwatch";
 import { classifyError } from "../../../src/exporters/cloudwatch/transport.ts";
-import { CloudWatchEndpoint } from "../../support/cloudwatch-endpoint.ts";
+import { CloudWatchEndpoint, STATSET_INVARIANT, statisticsKey } from "../../support/cloudwatch-endpoint.ts";
 import { TEST_CREDENTIALS } from "./support.ts";
 
 let endpoint: CloudWatchEndpoint;
@@ -55,6 +55,7 @@ describe("CloudWatchEndpoint", () => {
       ["empty dimension value", { MetricName: "m", Timestamp: t, Value: 1, Dimensions: [{ Name: "k", Value: "" }] }],
       ["non-ASCII dimension value", { MetricName: "m", Timestamp: t, Value: 1, Dimensions: [{ Name: "k", Value: "caf\u00e9" }] }],
       ["both Value and StatisticValues", { MetricName: "m", Timestamp: t, Value: 1, StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 1, Maximum: 1 } }],
+      ["both Value and Values", { MetricName: "m", Timestamp: t, Value: 1, Values: [1] }],
       ["storage resolution 5", { MetricName: "m", Timestamp: t, Value: 1, StorageResolution: 5 }],
       ["metric name 256", { MetricName: "x".repeat(256), Timestamp: t, Value: 1 }],
     ];
@@ -65,6 +66,38 @@ describe("CloudWatchEndpoint", () => {
     }
     const tooMany = Array.from({ length: 1001 }, (): MetricDatum => ({ MetricName: "m", Timestamp: t, Value: 1 }));
     assert.notEqual(await put(tooMany), null, "1001 datums must be refused");
+  });
+
+  it("accepts StatisticValues beside Values/Counts, as the CloudWatch agent sends them, and merges the sets per metric", async () => {
+    const before = endpoint.requests.length;
+    const t = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const dims = [{ Name: "b", Value: "2" }, { Name: "a", Value: "1" }];
+    const first: MetricDatum = { MetricName: "h", Dimensions: dims, Timestamp: t, Values: [1, 2], Counts: [3, 1], StatisticValues: { SampleCount: 4, Sum: 4.5, Minimum: 0.5, Maximum: 2 } };
+    const second: MetricDatum = { MetricName: "h", Dimensions: [...dims].reverse(), Timestamp: t, Values: [5, 9], Counts: [1, 1], StatisticValues: { SampleCount: 2, Sum: 14, Minimum: 5, Maximum: 9.5 } };
+    assert.equal(await put([first]), null);
+    assert.equal(await put([second, { MetricName: "v", Timestamp: t, Value: 7 }]), null);
+    const merged = endpoint.statistics(before);
+    assert.deepEqual(merged.get(statisticsKey("h", dims, t.getTime() / 1000)), { SampleCount: 6, Sum: 18.5, Minimum: 0.5, Maximum: 9.5, datums: 2 });
+    assert.deepEqual(merged.get(statisticsKey("v", [], t.getTime() / 1000)), { SampleCount: 1, Sum: 7, Minimum: 7, Maximum: 7, datums: 1 });
+  });
+
+  it("refuses a statistic set that does not describe its own Values/Counts (statset's invariants)", async () => {
+    const t = now();
+    const cases: [string, MetricDatum][] = [
+      ["SampleCount differs from the Counts", { MetricName: "m", Timestamp: t, Values: [1, 2], Counts: [3, 1], StatisticValues: { SampleCount: 5, Sum: 5, Minimum: 1, Maximum: 2 } }],
+      ["a value below Minimum", { MetricName: "m", Timestamp: t, Values: [1, 2], Counts: [3, 1], StatisticValues: { SampleCount: 4, Sum: 5, Minimum: 1.5, Maximum: 2 } }],
+      ["a value above Maximum", { MetricName: "m", Timestamp: t, Values: [1, 2], Counts: [3, 1], StatisticValues: { SampleCount: 4, Sum: 5, Minimum: 1, Maximum: 1.5 } }],
+      ["Sum below SampleCount * Minimum", { MetricName: "m", Timestamp: t, Values: [1, 2], Counts: [3, 1], StatisticValues: { SampleCount: 4, Sum: 3.9, Minimum: 1, Maximum: 2 } }],
+      ["Sum above SampleCount * Maximum", { MetricName: "m", Timestamp: t, StatisticValues: { SampleCount: 2, Sum: 4.1, Minimum: 1, Maximum: 2 } }],
+    ];
+    for (const [what, datum] of cases) {
+      const refusedBefore = endpoint.refused.length;
+      const err = await put([datum]);
+      assert.ok(err !== null, `${what} must be refused`);
+      assert.equal(endpoint.refused[refusedBefore]?.code, STATSET_INVARIANT, what);
+    }
+    const rounding: MetricDatum = { MetricName: "m", Timestamp: t, StatisticValues: { SampleCount: 10, Sum: 0.9999999999999999, Minimum: 0.1, Maximum: 0.1 } };
+    assert.equal(await put([rounding]), null, "ten 0.1s added one by one: the rounding of the recorded sum is allowed");
   });
 
   it("answers throttling and 5xx on demand, which the exporter classifies as retryable", async () => {
