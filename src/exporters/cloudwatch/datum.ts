@@ -60,18 +60,18 @@ export class DatumBuilder {
     for (const snapshot of snapshots) {
       const { instrument } = snapshot;
       const resolved = this.options.planner.resolve(instrument.name, snapshot.attributes);
-      if (resolved.invalidSets > 0) drop(DropReason.InvalidDimension, resolved.invalidSets);
+      if (resolved.invalidSets > 0) drop(DropReason.InvalidDimension, resolved.invalidSets, { metric: instrument.name });
       const sets = resolved.sets;
       if (sets.length === 0) {
-        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1);
+        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1, { metric: instrument.name, keys: Object.keys(snapshot.attributes) });
         continue;
       }
       if (!isValidMetricName(instrument.name)) {
-        drop(DropReason.InvalidMetricName, sets.length);
+        drop(DropReason.InvalidMetricName, sets.length, { metric: instrument.name });
         continue;
       }
       if (!timestampOk) {
-        drop(DropReason.TimestampOutOfRange, sets.length);
+        drop(DropReason.TimestampOutOfRange, sets.length, { metric: instrument.name, timestampMs: windowStartMs, nowMs });
         continue;
       }
       const unit = mapUnit(instrument.unit, instrument.kind);
@@ -80,7 +80,7 @@ export class DatumBuilder {
         maxPoints: this.options.maxPointsPerSeries,
       });
       if (content === "value_out_of_range") {
-        drop(DropReason.ValueOutOfRange, sets.length);
+        drop(DropReason.ValueOutOfRange, sets.length, { metric: instrument.name });
         continue;
       }
       this.emit(instrument.name, unit.unit, content, sets, windowStartMs, tsJson, out);

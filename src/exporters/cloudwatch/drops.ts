@@ -31,5 +31,18 @@ export const DropReason = {
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
-/** Counts `n` drops for `reason`. */
-export type DropSink = (reason: DropReason, n: number) => void;
+/** What was dropped, for the log line that tells the operator what to change. */
+export interface DropContext {
+  /** The metric (the first one, when a request or EMF line holding several is dropped). */
+  readonly metric: string;
+  /** The datum's timestamp and the clock it was checked against (timestamp drops). */
+  readonly timestampMs?: number;
+  readonly nowMs?: number;
+  /** The series' attribute keys (dimension drops). */
+  readonly keys?: readonly string[];
+  /** What CloudWatch or the destination answered (rejected, retries_exhausted, write_error). */
+  readonly error?: string;
+}
+
+/** Counts `n` drops for `reason` and reports them (rate-limited) with `context`. */
+export type DropSink = (reason: DropReason, n: number, context: DropContext) => void;

@@ -19,6 +19,7 @@ import type { CloudWatchExporterConfig } from "./config.ts";
 import { resolveStorageResolution } from "./config-parse.ts";
 import { DatumBuilder, isTimestampInRange, type BuiltDatum } from "./datum.ts";
 import { DimensionPlanner } from "./dimensions.ts";
+import { DropLog } from "./drop-log.ts";
 import { DropReason } from "./drops.ts";
 import { requestBytes, requestOverheadBytes, takeBatch, type Batch } from "./request-batch.ts";
 import { backoffDelay } from "./retry.ts";
@@ -61,6 +62,7 @@ export class CloudWatchExporter implements Exporter {
   private readonly builder: DatumBuilder;
   private readonly queue: BoundedQueue<BuiltDatum>;
   private readonly telemetry: ExporterTelemetry;
+  private readonly drops: DropLog;
   private readonly ticker: WindowTicker;
   private readonly overheadBytes: number;
   private readonly abort = new AbortController();
@@ -99,6 +101,7 @@ export class CloudWatchExporter implements Exporter {
     });
     this.queue = new BoundedQueue<BuiltDatum>(config.maxBufferedDatums);
     this.telemetry = new ExporterTelemetry(deps.meterProvider, "statset.cloudwatch", deps.id, () => this.queue.length);
+    this.drops = new DropLog(this.telemetry, deps.logger, deps.id, "cloudwatch", () => this.clock.now());
     this.overheadBytes = requestOverheadBytes(config.namespace);
     this.ticker = new WindowTicker(config.intervalMs, this.clock, (windowStartMs) => this.onWindow(windowStartMs));
   }
@@ -115,9 +118,10 @@ export class CloudWatchExporter implements Exporter {
    */
   collectWindow(windowStartMs: number): number {
     const out: BuiltDatum[] = [];
-    buildRead(this.readers, windowStartMs, this.clock.now(), this.builder, out, (reason, n) => this.telemetry.drop(reason, n));
+    buildRead(this.readers, windowStartMs, this.clock.now(), this.builder, out, this.drops.drop);
     for (const d of out) {
-      if (this.queue.push(d) !== undefined) this.telemetry.drop(DropReason.BufferFull, 1);
+      const evicted = this.queue.push(d);
+      if (evicted !== undefined) this.drops.drop(DropReason.BufferFull, 1, { metric: evicted.datum.MetricName ?? "" });
     }
     this.pump();
     this.releaseBarriers();
@@ -171,7 +175,8 @@ export class CloudWatchExporter implements Exporter {
     this.aborted = true;
     this.abort.abort();
     for (const wake of this.sleeps) wake();
-    this.telemetry.drop(DropReason.Shutdown, this.queue.clear());
+    const left = this.queue.peek();
+    if (left !== undefined) this.drops.drop(DropReason.Shutdown, this.queue.clear(), { metric: left.datum.MetricName ?? "" });
     await this.waitFor(() => this.slots.size === 0);
     this.readers.close();
     this.transport.close();
@@ -212,10 +217,10 @@ export class CloudWatchExporter implements Exporter {
       this.overheadBytes,
       (d) => {
         if (isTimestampInRange(d.timestampMs, now)) return true;
-        this.telemetry.drop(DropReason.TimestampOutOfRange, 1);
+        this.drops.drop(DropReason.TimestampOutOfRange, 1, { metric: d.datum.MetricName ?? "", timestampMs: d.timestampMs, nowMs: now });
         return false;
       },
-      () => this.telemetry.drop(DropReason.DatumTooLarge, 1),
+      (d) => this.drops.drop(DropReason.DatumTooLarge, 1, { metric: d.datum.MetricName ?? "" }),
     );
   }
 
@@ -240,7 +245,7 @@ export class CloudWatchExporter implements Exporter {
     const startedMs = this.clock.now();
     for (let attempt = 0; ; attempt++) {
       if (this.aborted) {
-        this.telemetry.drop(DropReason.Shutdown, batch.items.length);
+        this.drops.drop(DropReason.Shutdown, batch.items.length, firstMetric(batch));
         return;
       }
       try {
@@ -254,22 +259,20 @@ export class CloudWatchExporter implements Exporter {
         return;
       } catch (err) {
         if (this.aborted) {
-          this.telemetry.drop(DropReason.Shutdown, batch.items.length);
+          this.drops.drop(DropReason.Shutdown, batch.items.length, firstMetric(batch));
           return;
         }
         const cls = classifyError(err);
         this.telemetry.request(cls);
         if (cls === "rejected") {
           this.telemetry.failure();
-          this.telemetry.drop(DropReason.Rejected, batch.items.length);
-          this.logger.error({ err: describeError(err), datums: batch.items.length }, "cloudwatch exporter: PutMetricData rejected; datums dropped");
+          this.drops.drop(DropReason.Rejected, batch.items.length, { ...firstMetric(batch), error: describeError(err) });
           return;
         }
         const delay = backoffDelay(attempt, this.config.retry, this.random);
         if (this.clock.now() + delay - startedMs > this.config.retry.maxElapsedTimeMs) {
           this.telemetry.failure();
-          this.telemetry.drop(DropReason.RetriesExhausted, batch.items.length);
-          this.logger.error({ err: describeError(err), datums: batch.items.length }, "cloudwatch exporter: retries exhausted; datums dropped");
+          this.drops.drop(DropReason.RetriesExhausted, batch.items.length, { ...firstMetric(batch), error: describeError(err) });
           return;
         }
         const now = this.clock.now();
@@ -284,9 +287,11 @@ export class CloudWatchExporter implements Exporter {
         // backing off is over: until this attempt fails again, flush() waits for it like any send
         slot.retrying = false;
         // A long outage can age datums past CloudWatch's 14-day limit; never send what it would refuse.
-        const fresh = batch.items.filter((d) => isTimestampInRange(d.timestampMs, this.clock.now()));
-        if (fresh.length < batch.items.length) {
-          this.telemetry.drop(DropReason.TimestampOutOfRange, batch.items.length - fresh.length);
+        const woke = this.clock.now();
+        const stale = batch.items.find((d) => !isTimestampInRange(d.timestampMs, woke));
+        if (stale !== undefined) {
+          const fresh = batch.items.filter((d) => isTimestampInRange(d.timestampMs, woke));
+          this.drops.drop(DropReason.TimestampOutOfRange, batch.items.length - fresh.length, { metric: stale.datum.MetricName ?? "", timestampMs: stale.timestampMs, nowMs: woke });
           if (fresh.length === 0) return;
           batch = { items: fresh, bytes: requestBytes(this.config.namespace, fresh) };
         }
@@ -335,4 +340,9 @@ export class CloudWatchExporter implements Exporter {
     this.waiters = still;
     for (const w of ready) w.resolve();
   }
+}
+
+/** The drop context of a whole request: its first datum's metric. */
+function firstMetric(batch: Batch): { metric: string } {
+  return { metric: batch.items[0]?.datum.MetricName ?? "" };
 }

@@ -58,6 +58,27 @@ export interface EmfLine {
   readonly metrics: number;
 }
 
+const METRICS_KEY = '"Metrics":[{"Name":';
+
+/**
+ * The first metric named in a document built here, for drop logs (a sink sees only the line). The
+ * directive comes before the properties and every earlier string is JSON-escaped, so the first
+ * unescaped `"Metrics":[{"Name":` is the directive's. Only called when a line is dropped.
+ */
+export function firstMetricName(line: string): string {
+  const at = line.indexOf(METRICS_KEY);
+  if (at < 0) return "";
+  const start = at + METRICS_KEY.length;
+  let end = start + 1;
+  while (end < line.length && line[end] !== '"') end += line[end] === "\\" ? 2 : 1;
+  try {
+    const name: unknown = JSON.parse(line.slice(start, end + 1));
+    return typeof name === "string" ? name : "";
+  } catch {
+    return "";
+  }
+}
+
 function chunksOf(content: SeriesContent): EmfMetricValue[] {
   if (content.kind === "stats") return [{ Max: content.max, Min: content.min, Count: content.count, Sum: content.sum }];
   return chunkWithStatistics(content.values, content.counts, content, MAX_EMF_VALUES_PER_METRIC).map((c) => ({
@@ -89,27 +110,27 @@ export class EmfEventBuilder {
     for (const snapshot of snapshots) {
       const { instrument, attributes } = snapshot;
       const resolved = this.options.planner.resolve(instrument.name, attributes);
-      if (resolved.invalidSets > 0) drop(DropReason.InvalidDimension, resolved.invalidSets);
+      if (resolved.invalidSets > 0) drop(DropReason.InvalidDimension, resolved.invalidSets, { metric: instrument.name });
       if (resolved.sets.length === 0) {
-        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1);
+        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1, { metric: instrument.name, keys: Object.keys(snapshot.attributes) });
         continue;
       }
       if (!isValidMetricName(instrument.name)) {
-        drop(DropReason.InvalidMetricName, 1);
+        drop(DropReason.InvalidMetricName, 1, { metric: instrument.name });
         continue;
       }
       if (!timestampOk) {
-        drop(DropReason.TimestampOutOfRange, 1);
+        drop(DropReason.TimestampOutOfRange, 1, { metric: instrument.name, timestampMs: windowStartMs, nowMs });
         continue;
       }
       if (instrument.name === "_aws" || Object.hasOwn(attributes, instrument.name)) {
-        drop(DropReason.NameConflict, 1);
+        drop(DropReason.NameConflict, 1, { metric: instrument.name });
         continue;
       }
       const unit = mapUnit(instrument.unit, instrument.kind);
       const content = seriesContent(snapshot, unit, { percentiles: this.options.percentiles, maxPoints: this.options.maxPointsPerSeries });
       if (content === "value_out_of_range") {
-        drop(DropReason.ValueOutOfRange, 1);
+        drop(DropReason.ValueOutOfRange, 1, { metric: instrument.name });
         continue;
       }
       const dims = resolved.sets.map((s) => s.keys);
@@ -162,7 +183,7 @@ export class EmfEventBuilder {
       return;
     }
     if (entries.length === 1) {
-      drop(DropReason.LineTooLarge, 1);
+      drop(DropReason.LineTooLarge, 1, { metric: entries[0].name });
       return;
     }
     const half = Math.ceil(entries.length / 2);

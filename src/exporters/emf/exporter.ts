@@ -11,6 +11,7 @@ import type { Exporter } from "../../components/types.ts";
 import type { Aggregator } from "../../core/api.ts";
 import { resolveStorageResolution } from "../cloudwatch/config-parse.ts";
 import { DimensionPlanner } from "../cloudwatch/dimensions.ts";
+import { DropLog } from "../cloudwatch/drop-log.ts";
 import { ExporterTelemetry, type ExporterStats } from "../cloudwatch/self-metrics.ts";
 import { alignDown, DeltaReaders, buildRead, systemClock, WindowTicker, type Clock } from "../cloudwatch/window.ts";
 import type { EmfExporterConfig } from "./config.ts";
@@ -36,6 +37,7 @@ export class EmfExporter implements Exporter {
   private readonly readers: DeltaReaders;
   private readonly builder: EmfEventBuilder;
   private readonly telemetry: ExporterTelemetry;
+  private readonly drops: DropLog;
   private readonly ticker: WindowTicker;
   private readonly sink: LineSink;
   private started = false;
@@ -58,7 +60,8 @@ export class EmfExporter implements Exporter {
     });
     let sink: LineSink | null = deps.sink ?? null;
     this.telemetry = new ExporterTelemetry(deps.meterProvider, "statset.emf", deps.id, () => sink?.queued ?? 0);
-    const drop = this.telemetry.drop.bind(this.telemetry);
+    this.drops = new DropLog(this.telemetry, deps.logger, deps.id, "emf", () => this.clock.now());
+    const drop = this.drops.drop;
     if (sink === null) {
       const out = config.output;
       const maxBytes = config.maxQueuedLines * BYTES_PER_QUEUED_LINE;
@@ -86,7 +89,7 @@ export class EmfExporter implements Exporter {
   /** Reads every source now and writes the window's lines; returns how many lines. */
   collectWindow(windowStartMs: number): number {
     const lines: EmfLine[] = [];
-    buildRead(this.readers, windowStartMs, this.clock.now(), this.builder, lines, (r, n) => this.telemetry.drop(r, n));
+    buildRead(this.readers, windowStartMs, this.clock.now(), this.builder, lines, this.drops.drop);
     for (const l of lines) {
       this.sink.write(l.line);
       this.telemetry.request("written");

@@ -9,6 +9,7 @@ import { createSocket, type Socket as UdpSocket } from "node:dgram";
 import { Socket } from "node:net";
 import { BoundedQueue } from "../cloudwatch/buffer.ts";
 import { DropReason, type DropSink } from "../cloudwatch/drops.ts";
+import { firstMetricName } from "./event.ts";
 
 export interface LineSink {
   /** Queues one line (without its newline). Never throws, never blocks. */
@@ -70,11 +71,11 @@ export class StreamSink implements LineSink {
 
   write(line: string): void {
     if (this.stream.writableLength > this.maxQueuedBytes) {
-      this.drop(DropReason.QueueFull, 1);
+      this.drop(DropReason.QueueFull, 1, { metric: firstMetricName(line) });
       return;
     }
     this.stream.write(`${line}\n`, (err?: Error | null) => {
-      if (err) this.drop(DropReason.WriteError, 1);
+      if (err) this.drop(DropReason.WriteError, 1, { metric: firstMetricName(line), error: err.message });
     });
   }
 
@@ -116,10 +117,11 @@ export class TcpSink implements LineSink {
 
   write(line: string): void {
     if (this.closed) {
-      this.drop(DropReason.Shutdown, 1);
+      this.drop(DropReason.Shutdown, 1, { metric: firstMetricName(line) });
       return;
     }
-    if (this.queue.push(line) !== undefined) this.drop(DropReason.QueueFull, 1);
+    const evicted = this.queue.push(line);
+    if (evicted !== undefined) this.drop(DropReason.QueueFull, 1, { metric: firstMetricName(evicted) });
     this.pump();
   }
 
@@ -132,7 +134,8 @@ export class TcpSink implements LineSink {
     await waitOrTimeout(this.flush(), timeoutMs);
     this.closed = true;
     if (this.reconnectTimer !== null) clearTimeout(this.reconnectTimer);
-    this.drop(DropReason.Shutdown, this.queue.clear());
+    const left = this.queue.peek();
+    if (left !== undefined) this.drop(DropReason.Shutdown, this.queue.clear(), { metric: firstMetricName(left) });
     const s = this.socket;
     if (s !== null && this.connected) await waitOrTimeout(new Promise<void>((resolve) => s.end(() => resolve())), timeoutMs);
     s?.destroy();
@@ -217,13 +220,13 @@ export class UdpSink implements LineSink {
   write(line: string): void {
     const buf = Buffer.from(`${line}\n`);
     if (buf.length > MAX_UDP_PAYLOAD) {
-      this.drop(DropReason.LineTooLarge, 1);
+      this.drop(DropReason.LineTooLarge, 1, { metric: firstMetricName(line) });
       return;
     }
     this.inFlight++;
     this.socket.send(buf, this.port, this.host, (err) => {
       this.inFlight--;
-      if (err) this.drop(DropReason.WriteError, 1);
+      if (err) this.drop(DropReason.WriteError, 1, { metric: firstMetricName(line), error: err.message });
       if (this.inFlight === 0) {
         const w = this.waiters;
         this.waiters = [];
