@@ -107,7 +107,24 @@ function countSumProblem(count: number, sum: number, bucketTotal: number): Input
   return null;
 }
 
-/** min/max for an explicit histogram input: the given ones when finite, else the bucket bounds. */
+/**
+ * A missing (NaN) min widened down to the mean, a missing max up to it: the estimate then always
+ * satisfies min <= sum / count <= max, so count, sum, min and max form a set CloudWatch and EMF can
+ * carry unchanged. A bucket-bound estimate can contradict the recorded sum only when the source's
+ * values lie beyond a finite edge of an open-ended bucket (or the source's sum disagrees with its
+ * buckets); the mean is then the tightest bound the input still supports.
+ */
+function widenToMean(given: number, estimate: number, count: number, sum: number, lower: boolean): number {
+  if (Number.isFinite(given) || !(count > 0)) return estimate;
+  const mean = sum / count;
+  return lower ? Math.min(estimate, mean) : Math.max(estimate, mean);
+}
+
+/**
+ * min/max for an explicit histogram input: the given ones when finite, else the lower bound of the
+ * lowest non-empty bucket and the upper bound of the highest (the first bucket's bound is b[0], the
+ * overflow bucket's b[last]; without boundaries the mean), widened to the mean (`widenToMean`).
+ */
 export function withExplicitBounds(input: ExplicitHistogramInput): ExplicitHistogramInput {
   if (Number.isFinite(input.min) && Number.isFinite(input.max)) return input;
   const b = input.boundaries;
@@ -133,11 +150,17 @@ export function withExplicitBounds(input: ExplicitHistogramInput): ExplicitHisto
     if (!Number.isFinite(min)) min = lo === 0 ? b[0] : b[lo - 1];
     if (!Number.isFinite(max)) max = hi === nb ? b[nb - 1] : b[hi];
   }
+  min = widenToMean(input.min, min, input.count, input.sum, true);
+  max = widenToMean(input.max, max, input.count, input.sum, false);
   if (min > max) min = max;
   return { boundaries: input.boundaries, bucketCounts: input.bucketCounts, count: input.count, sum: input.sum, min, max };
 }
 
-/** min/max for an exponential input: the given ones when finite, else the bucket bounds. */
+/**
+ * min/max for an exponential input: the given ones when finite, else the lower bound of the lowest
+ * non-empty bucket and the upper bound of the highest (0 for the zero bucket), widened to the mean
+ * (`widenToMean`).
+ */
 export function withExponentialBounds(input: ExponentialHistogramInput): ExponentialHistogramInput {
   if (Number.isFinite(input.min) && Number.isFinite(input.max)) return input;
   const base = Math.pow(2, Math.pow(2, -input.scale));
@@ -159,8 +182,8 @@ export function withExponentialBounds(input: ExponentialHistogramInput): Exponen
   }
   if (!Number.isFinite(lowest)) lowest = lowest < 0 ? -Number.MAX_VALUE : 0;
   if (!Number.isFinite(highest)) highest = highest > 0 ? Number.MAX_VALUE : 0;
-  const min = Number.isFinite(input.min) ? input.min : lowest;
-  const max = Number.isFinite(input.max) ? input.max : highest;
+  const min = Number.isFinite(input.min) ? input.min : widenToMean(input.min, lowest, input.count, input.sum, true);
+  const max = Number.isFinite(input.max) ? input.max : widenToMean(input.max, highest, input.count, input.sum, false);
   return { ...input, min: Math.min(min, max), max };
 }
 

@@ -1,9 +1,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { exponentialIndexProblem, exponentialInputProblem } from "../../src/core/merge-input.ts";
+import { exponentialIndexProblem, exponentialInputProblem, withExplicitBounds, withExponentialBounds } from "../../src/core/merge-input.ts";
 import { mapToIndex } from "../../src/core/exponential-mapping.ts";
-import type { ExponentialBuckets, ExponentialHistogramInput } from "../../src/core/types.ts";
+import type { ExplicitHistogramInput, ExponentialBuckets, ExponentialHistogramInput } from "../../src/core/types.ts";
 
 const SCALES = Array.from({ length: 31 }, (_, i) => i - 10);
 const EMPTY: ExponentialBuckets = { offset: 0, counts: [] };
@@ -104,6 +104,66 @@ describe("merge-input", () => {
         }),
         { numRuns: 2000 },
       );
+    });
+  });
+
+  describe("withExplicitBounds", () => {
+    const explicit = (bucketCounts: number[], sum: number, boundaries: number[] = [0.01, 0.05, 0.1]): ExplicitHistogramInput => ({
+      boundaries,
+      bucketCounts,
+      count: bucketCounts.reduce((a, c) => a + c, 0),
+      sum,
+      min: Number.NaN,
+      max: Number.NaN,
+    });
+    const bounds = (input: ExplicitHistogramInput): [number, number] => {
+      const out = withExplicitBounds(input);
+      return [out.min, out.max];
+    };
+
+    it("estimates a missing min/max as the lower bound of the lowest non-empty bucket and the upper bound of the highest", () => {
+      assert.deepEqual(bounds(explicit([0, 2, 1, 0], 0.09)), [0.01, 0.1], "the README's example");
+      assert.deepEqual(bounds(explicit([0, 0, 3, 0], 0.2)), [0.05, 0.1]);
+    });
+
+    it("takes b[0] for the first (open-ended) bucket and b[last] for the overflow bucket", () => {
+      assert.deepEqual(bounds(explicit([1, 0, 0, 1], 0.105)), [0.01, 0.1]);
+    });
+
+    it("widens an estimate the recorded sum contradicts to the mean, so min <= sum / count <= max", () => {
+      assert.deepEqual(bounds(explicit([2, 0, 0, 0], -50)), [-25, 0.01], "values below b[0]");
+      assert.deepEqual(bounds(explicit([0, 0, 0, 2], 50)), [0.1, 25], "values above b[last]");
+    });
+
+    it("takes the mean without boundaries, and keeps a min/max the source gave", () => {
+      assert.deepEqual(bounds(explicit([4], 10, [])), [2.5, 2.5]);
+      const given = { ...explicit([2, 0, 0, 0], -50), min: -40, max: -10 };
+      assert.deepEqual(bounds(given), [-40, -10]);
+    });
+  });
+
+  describe("withExponentialBounds", () => {
+    const exponential = (positive: ExponentialBuckets, zeroCount: number, sum: number): ExponentialHistogramInput => ({
+      scale: 0,
+      zeroCount,
+      positive,
+      negative: EMPTY,
+      count: zeroCount + positive.counts.reduce((a, c) => a + c, 0),
+      sum,
+      min: Number.NaN,
+      max: Number.NaN,
+    });
+
+    it("estimates a missing min/max from the bucket bounds, 0 for the zero bucket", () => {
+      const a = withExponentialBounds(exponential({ offset: 2, counts: [1, 0, 1] }, 0, 20));
+      assert.deepEqual([a.min, a.max], [4, 32], "buckets (4, 8] and (16, 32]");
+      const b = withExponentialBounds(exponential({ offset: 2, counts: [1] }, 1, 6));
+      assert.deepEqual([b.min, b.max], [0, 8]);
+    });
+
+    it("widens an estimate the recorded sum contradicts to the mean", () => {
+      const a = withExponentialBounds(exponential({ offset: 2, counts: [2] }, 0, 100));
+      assert.deepEqual([a.min, a.max], [4, 50]);
     });
   });
 });

@@ -119,6 +119,35 @@ describe("EmfExporter", () => {
       await e.shutdown();
     });
 
+    it("writes the recorded Count and Sum of a histogram without min/max, and Min/Max estimated from its bucket edges widened to the mean", async () => {
+      const boundaries = [0.01, 0.05, 0.1];
+      const cases = [
+        // [bucketCounts, sum, the estimate docs/aggregation-semantics.md describes]
+        { counts: [0, 2, 1, 0], sum: 0.09, min: 0.01, max: 0.1 },
+        { counts: [1, 0, 0, 1], sum: 0.105, min: 0.01, max: 0.1 },
+        { counts: [0, 0, 0, 2], sum: 50, min: 0.1, max: 25 },
+        { counts: [2, 0, 0, 0], sum: -50, min: -25, max: 0.01 },
+      ];
+      for (const percentiles of [true, false]) {
+        const agg = await createAggregator({ engine: "js" });
+        const sink = new MemorySink();
+        const e = exporter(agg, config({ percentiles }), sink);
+        const h = agg.histogram("h", { boundaries });
+        cases.forEach((c, i) => h.bind({ case: String(i) }).mergeExplicit({ boundaries, bucketCounts: c.counts, count: c.counts.reduce((a, b) => a + b, 0), sum: c.sum, min: Number.NaN, max: Number.NaN }));
+        await e.flush();
+        const got = sink.lines.map(checkEmfLine).map((doc) => {
+          const v = doc.h as Value;
+          return [Number(doc.case), { Count: v.Count, Sum: v.Sum, Min: v.Min, Max: v.Max }] as const;
+        });
+        assert.deepEqual(
+          new Map(got),
+          new Map(cases.map((c, i) => [i, { Count: c.counts.reduce((a, b) => a + b, 0), Sum: c.sum, Min: c.min, Max: c.max }])),
+          `percentiles: ${percentiles}`,
+        );
+        await e.shutdown();
+      }
+    });
+
     it("splits more than 100 metrics sharing attributes over several documents", async () => {
       const agg = await createAggregator({ engine: "js" });
       const sink = new MemorySink();
