@@ -82,6 +82,8 @@ class Invalid extends Error {
   }
 }
 
+const STATISTIC_FIELDS = ["SampleCount", "Sum", "Minimum", "Maximum"] as const;
+
 function printableAsciiWithContent(s: string): boolean {
   return /^[\x20-\x7e]*$/.test(s) && /[^ ]/.test(s);
 }
@@ -130,8 +132,10 @@ export function validatePutMetricData(body: unknown, nowMs: number): { namespace
     if (d.Value === undefined && d.StatisticValues === undefined && d.Values === undefined) {
       throw new Invalid("MissingParameter", `${at}: one of Value, StatisticValues and Values must be given`);
     }
-    // Value excludes both others; StatisticValues beside Values/Counts is what the CloudWatch agent
-    // sends (aws/amazon-cloudwatch-agent, plugins/outputs/cloudwatch/cloudwatch.go, BuildMetricDatum).
+    // Value excludes both others (CloudWatch: "The parameters MetricData.member.N.Value and
+    // MetricData.member.N.StatisticValues are mutually exclusive"); StatisticValues beside
+    // Values/Counts is what the CloudWatch agent sends (aws/amazon-cloudwatch-agent,
+    // plugins/outputs/cloudwatch/cloudwatch.go, BuildMetricDatum -> buildMetricDatumDist).
     for (const other of ["StatisticValues", "Values"] as const) {
       if (d.Value !== undefined && d[other] !== undefined) {
         throw new Invalid("InvalidParameterCombination", `${at}: Value and ${other} are mutually exclusive`);
@@ -140,7 +144,11 @@ export function validatePutMetricData(body: unknown, nowMs: number): { namespace
     if (d.Value !== undefined) checkNumber(d.Value, `${at}.Value`);
     let statistics: { sampleCount: number; min: number; max: number } | null = null;
     if (d.StatisticValues !== undefined) {
+      if (typeof d.StatisticValues !== "object" || d.StatisticValues === null) throw new Invalid("InvalidParameterValue", `${at}.StatisticValues must be a StatisticSet`);
       const sv = d.StatisticValues as Record<string, unknown>;
+      // StatisticSet: SampleCount, Sum, Minimum and Maximum are each "Required: Yes".
+      const missing = STATISTIC_FIELDS.filter((f) => sv[f] === undefined);
+      if (missing.length > 0) throw new Invalid("MissingParameter", `${at}.StatisticValues lacks ${missing.join(", ")}: all of ${STATISTIC_FIELDS.join(", ")} are required`);
       const sc = checkNumber(sv.SampleCount, `${at}.StatisticValues.SampleCount`);
       const sum = checkNumber(sv.Sum, `${at}.StatisticValues.Sum`);
       const mn = checkNumber(sv.Minimum, `${at}.StatisticValues.Minimum`);

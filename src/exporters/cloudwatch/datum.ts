@@ -3,8 +3,9 @@
  * dimension set, per 150 Values (a histogram with more points is split into several datums with the
  * same metric, dimensions and timestamp, which CloudWatch aggregates). A histogram datum carries
  * `Values`, `Counts` and `StatisticValues` together, as the CloudWatch agent does
- * (aws/amazon-cloudwatch-agent, plugins/outputs/cloudwatch/cloudwatch.go, BuildMetricDatum: one
- * MetricDatum with Values, Counts and StatisticValues per split distribution); only `Value` excludes
+ * (aws/amazon-cloudwatch-agent, plugins/outputs/cloudwatch/cloudwatch.go, BuildMetricDatum ->
+ * buildMetricDatumDist: one MetricDatum with Values, Counts and StatisticValues per distribution that
+ * Resize splits off); only `Value` excludes
  * `StatisticValues`. The set carries the exact statistics, Values/Counts the distribution for
  * percentiles; each datum's set covers exactly its own values and the sets add up to the recorded
  * one (value-chunks.ts). Every datum carries

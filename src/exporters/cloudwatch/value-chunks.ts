@@ -4,8 +4,10 @@
  * from the chunks (same metric, dimensions and timestamp) is the recorded statistic set exactly.
  * The CloudWatch agent sends a datum's StatisticValues beside its Values/Counts the same way, one set
  * per split distribution (aws/amazon-cloudwatch-agent, plugins/outputs/cloudwatch/cloudwatch.go,
- * BuildMetricDatum: every distribution from resize() becomes one datum with Values, Counts and its
- * own StatisticValues).
+ * BuildMetricDatum -> buildMetricDatumDist: every distribution Resize returns becomes one datum with
+ * Values, Counts and its own StatisticValues). The agent splits contiguous runs of the sorted values
+ * and sums each run's value * count (metric/distribution/regular/regular_distribution.go, Resize);
+ * here the recorded sum is apportioned instead, so the merge is the recorded sum, not an estimate.
  *
  * Chunks are dealt round robin (chunk c takes values c, c + n, c + 2n, ... of the ascending list), so
  * each spans nearly the whole value range. Per chunk:

@@ -47,6 +47,10 @@ describe("CloudWatchEndpoint", () => {
       ["151 values", { MetricName: "m", Timestamp: t, Values: Array.from({ length: 151 }, (_, i) => i) }],
       ["unequal counts", { MetricName: "m", Timestamp: t, Values: [1, 2], Counts: [1] }],
       ["min > max", { MetricName: "m", Timestamp: t, StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 2, Maximum: 1 } }],
+      ["a statistic set without Maximum", { MetricName: "m", Timestamp: t, StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 1, Maximum: undefined } }],
+      ["a statistic set without Sum beside Values/Counts", { MetricName: "m", Timestamp: t, Values: [1], Counts: [1], StatisticValues: { SampleCount: 1, Sum: undefined, Minimum: 1, Maximum: 1 } }],
+      ["Counts without Values", { MetricName: "m", Timestamp: t, Counts: [1], StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 1, Maximum: 1 } }],
+      ["both Value and Values/Counts with StatisticValues", { MetricName: "m", Timestamp: t, Value: 1, Values: [1], Counts: [1], StatisticValues: { SampleCount: 1, Sum: 1, Minimum: 1, Maximum: 1 } }],
       ["zero samples", { MetricName: "m", Timestamp: t, StatisticValues: { SampleCount: 0, Sum: 0, Minimum: 0, Maximum: 0 } }],
       ["value too large", { MetricName: "m", Timestamp: t, Value: 2 ** 361 }],
       ["old timestamp", { MetricName: "m", Timestamp: new Date(Date.now() - 15 * 86_400_000), Value: 1 }],
@@ -60,9 +64,11 @@ describe("CloudWatchEndpoint", () => {
       ["metric name 256", { MetricName: "x".repeat(256), Timestamp: t, Value: 1 }],
     ];
     for (const [what, datum] of cases) {
+      const refusedBefore = endpoint.refused.length;
       const err = await put([datum]);
       assert.ok(err !== null, `${what} must be refused`);
       assert.equal(classifyError(err), "rejected", what);
+      if (what.startsWith("a statistic set without")) assert.equal(endpoint.refused[refusedBefore]?.code, "MissingParameter", `${what}: the four fields come together`);
     }
     const tooMany = Array.from({ length: 1001 }, (): MetricDatum => ({ MetricName: "m", Timestamp: t, Value: 1 }));
     assert.notEqual(await put(tooMany), null, "1001 datums must be refused");
