@@ -64,7 +64,7 @@ export class DatumBuilder {
       if (resolved.invalidSets > 0) drop(DropReason.InvalidDimension, resolved.invalidSets, { metric: instrument.name });
       const sets = resolved.sets;
       if (sets.length === 0) {
-        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1, { metric: instrument.name, keys: Object.keys(snapshot.attributes) });
+        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1, { metric: instrument.name, keys: Object.keys(snapshot.attributes), sets: this.options.planner.configuredSets(instrument.name) ?? [] });
         continue;
       }
       if (!isValidMetricName(instrument.name)) {

@@ -80,6 +80,11 @@ export class DimensionPlanner {
     return resolved;
   }
 
+  /** The dimension sets dimension_rules give `metricName` (deduplicated); null when no rule matches. */
+  configuredSets(metricName: string): readonly (readonly string[])[] | null {
+    return this.planFor(metricName).sets;
+  }
+
   private planFor(metricName: string): MetricPlan {
     let plan = this.plans.get(metricName);
     if (plan !== undefined) return plan;

@@ -15,20 +15,31 @@ const DROP_LOG_INTERVAL_MS = 60_000;
 export type DropExporterKind = "cloudwatch" | "emf";
 
 /**
- * Why a timestamp is out of CloudWatch's range and what to change. A point stamped in another unit
- * than nanoseconds lands in 1970: its window start is the true time divided by 10^3 (microseconds),
- * 10^6 (milliseconds) or 10^9 (seconds), which is recognised within a factor of 3.
+ * The unit mistakes a timestamp factor points to: a point stamped in another unit than its format
+ * expects (OTLP time_unix_nano: nanoseconds; EMF _aws.Timestamp and kafka_topic_exporter
+ * `timestamp`: milliseconds) lands near 1970 or far in the future, off the true time by a power of
+ * 1000. Keyed by log10(now / timestamp).
+ */
+const UNIT_MISTAKES: readonly (readonly [number, string])[] = [
+  [3, "epoch seconds where milliseconds are expected (EMF _aws.Timestamp, kafka_topic_exporter timestamp), or microseconds where OTLP expects time_unix_nano in nanoseconds"],
+  [6, "epoch milliseconds where OTLP expects time_unix_nano in nanoseconds"],
+  [9, "epoch seconds where OTLP expects time_unix_nano in nanoseconds"],
+  [-3, "epoch microseconds where milliseconds are expected (EMF _aws.Timestamp, kafka_topic_exporter timestamp)"],
+  [-6, "epoch nanoseconds where milliseconds are expected (EMF _aws.Timestamp, kafka_topic_exporter timestamp)"],
+];
+
+/**
+ * Why a timestamp is out of CloudWatch's range and what to change. A timestamp off the clock by a
+ * factor within 3 of 10^3, 10^6 or 10^9 (either way) is named as the unit mistake it looks like.
  */
 export function timestampAdvice(timestampMs: number, nowMs: number): string {
-  const at = Number.isFinite(timestampMs) ? new Date(timestampMs).toISOString() : String(timestampMs);
-  if (timestampMs > nowMs + MAX_TIMESTAMP_FUTURE_MS) {
-    return `timestamp ${at} is more than 2 hours ahead of this host's clock; check the senders' clocks and this host's`;
-  }
+  const at = Number.isFinite(timestampMs) && Math.abs(timestampMs) <= 8.64e15 ? new Date(timestampMs).toISOString() : String(timestampMs);
   const decades = Math.log10(nowMs / Math.max(timestampMs, 1));
-  for (const [exponent, unit] of [[3, "microseconds"], [6, "milliseconds"], [9, "seconds"]] as const) {
-    if (Math.abs(decades - exponent) <= Math.log10(3)) {
-      return `timestamp ${at}: timestamps look like epoch ${unit}; send time_unix_nano in nanoseconds`;
-    }
+  for (const [exponent, mistake] of UNIT_MISTAKES) {
+    if (Math.abs(decades - exponent) <= Math.log10(3)) return `timestamp ${at} looks like ${mistake}; fix the sender's timestamp unit`;
+  }
+  if (timestampMs > nowMs + MAX_TIMESTAMP_FUTURE_MS) {
+    return `timestamp ${at} is more than ${MAX_TIMESTAMP_FUTURE_MS / 3_600_000} hours ahead of this host's clock (CloudWatch's limit); check the senders' clocks and this host's`;
   }
   return `timestamp ${at} is older than CloudWatch's ${MAX_TIMESTAMP_AGE_MS / 86_400_000} days; send data sooner (or stop replaying old data)`;
 }
@@ -46,7 +57,7 @@ export function dropAdvice(kind: DropExporterKind, reason: DropReason, context: 
     case DropReason.InvalidDimension:
       return "a dimension's attribute value is empty, not printable ASCII or longer than 1024 characters; fix the value at the source (or with the attributes processor) or take its key out of dimension_rules";
     case DropReason.MissingDimension:
-      return "the series lacks a key of every dimension set dimension_rules gives this metric; add the attributes at the source, or add a set the series has ([] publishes without dimensions)";
+      return `the series has attribute keys ${JSON.stringify(context.keys ?? [])} but every dimension set dimension_rules gives this metric (${JSON.stringify(context.sets ?? [])}) needs a key it lacks; add the attributes at the source, or add a set the series has to dimension_rules ([] publishes without dimensions)`;
     case DropReason.BufferFull:
       return "datums arrive faster than CloudWatch takes them (or CloudWatch is unreachable); raise max_buffered_datums or max_concurrency, or publish fewer series";
     case DropReason.Rejected:
@@ -95,8 +106,8 @@ export class DropLog {
     if (log === undefined) this.#logs.set(reason, (log = new RateLimitedLog(this.#logger, DROP_LOG_INTERVAL_MS, this.#now)));
     const fields: Record<string, unknown> = { exporter: this.#exporterId, reason, metric: context.metric, dropped: n };
     if (context.keys !== undefined) fields.keys = context.keys;
+    if (context.sets !== undefined) fields.dimensionSets = context.sets;
     if (context.error !== undefined) fields.error = context.error;
-    const what = this.#kind === "emf" ? "emf exporter" : "cloudwatch exporter";
-    log.warn(fields, `${what}: dropped ${n} of metric ${JSON.stringify(context.metric)} (${reason}): ${dropAdvice(this.#kind, reason, context)}`);
+    log.warn(fields, `${this.#exporterId}: dropped ${n} of metric ${JSON.stringify(context.metric)} (${reason}): ${dropAdvice(this.#kind, reason, context)}`);
   };
 }

@@ -38,8 +38,9 @@ export interface DropContext {
   /** The datum's timestamp and the clock it was checked against (timestamp drops). */
   readonly timestampMs?: number;
   readonly nowMs?: number;
-  /** The series' attribute keys (dimension drops). */
+  /** The series' attribute keys and the dimension sets configured for its metric (missing_dimension). */
   readonly keys?: readonly string[];
+  readonly sets?: readonly (readonly string[])[];
   /** What CloudWatch or the destination answered (rejected, retries_exhausted, write_error). */
   readonly error?: string;
 }

@@ -112,7 +112,7 @@ export class EmfEventBuilder {
       const resolved = this.options.planner.resolve(instrument.name, attributes);
       if (resolved.invalidSets > 0) drop(DropReason.InvalidDimension, resolved.invalidSets, { metric: instrument.name });
       if (resolved.sets.length === 0) {
-        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1, { metric: instrument.name, keys: Object.keys(snapshot.attributes) });
+        if (resolved.invalidSets === 0) drop(DropReason.MissingDimension, 1, { metric: instrument.name, keys: Object.keys(snapshot.attributes), sets: this.options.planner.configuredSets(instrument.name) ?? [] });
         continue;
       }
       if (!isValidMetricName(instrument.name)) {

@@ -392,6 +392,51 @@ describe("CloudWatchExporter", () => {
     });
   });
 
+  describe("collectWindow drops", () => {
+    async function logged(overrides: Partial<CloudWatchExporterConfig>) {
+      const agg = await createAggregator({ engine: "js", windowMs: 60_000 });
+      const captured = capturedLogger();
+      const exporter = new CloudWatchExporter(config({ intervalMs: 60_000, percentiles: false, ...overrides }), [agg], {
+        id: "awscloudwatch/drops",
+        logger: captured.logger,
+        meterProvider: meterProvider(),
+        credentials: TEST_CREDENTIALS,
+      });
+      return { agg, exporter, lines: captured.lines };
+    }
+
+    it("counts and logs a series no configured dimension set applies to, naming the metric, its keys and the sets", async () => {
+      const { agg, exporter, lines } = await logged({ dimensionRules: [{ metricNameSelectors: ["^model_latency$"], dimensions: [["EndpointName", "VariantName"]] }] });
+      agg.gauge("model_latency").record(3, { EndpointName: "ep-1", pod: "p-7" });
+      exporter.collectWindow(alignDown(Date.now(), 60_000));
+      assert.deepEqual(exporter.stats().dropped, { missing_dimension: 1 });
+      const line = lines.find((l) => l.reason === "missing_dimension");
+      assert.ok(line !== undefined, JSON.stringify(lines));
+      assert.equal(line.metric, "model_latency");
+      assert.equal(
+        line.msg,
+        'awscloudwatch/drops: dropped 1 of metric "model_latency" (missing_dimension): the series has attribute keys ["EndpointName","pod"] but every dimension set dimension_rules gives this metric ([["EndpointName","VariantName"]]) needs a key it lacks; add the attributes at the source, or add a set the series has to dimension_rules ([] publishes without dimensions)',
+      );
+      await exporter.shutdown();
+    });
+
+    it("counts and logs points stamped in epoch seconds where milliseconds are expected as timestamp_out_of_range, saying so", async () => {
+      const { agg, exporter, lines } = await logged({});
+      const open = alignDown(Date.now(), 60_000);
+      exporter.collectWindow(open);
+      agg.setEventTime(Math.floor(Date.now() / 1000)); // what an EMF _aws.Timestamp in seconds becomes
+      agg.counter("replayed").add(7);
+      agg.setEventTime(0);
+      exporter.collectWindow(open);
+      assert.deepEqual(exporter.stats().dropped, { timestamp_out_of_range: 1 });
+      const line = lines.find((l) => l.reason === "timestamp_out_of_range");
+      assert.ok(line !== undefined, JSON.stringify(lines));
+      assert.equal(line.metric, "replayed");
+      assert.match(String(line.msg), /^awscloudwatch\/drops: dropped 1 of metric "replayed" \(timestamp_out_of_range\): timestamp 1970-01-\d\dT[\d:.]+Z looks like epoch seconds where milliseconds are expected/);
+      await exporter.shutdown();
+    });
+  });
+
   describe("collectWindow", () => {
     it("counts buffer overflow as buffer_full, dropping the oldest datums", async () => {
       const { agg, exporter, first } = await setup({ percentiles: false, maxConcurrency: 1, maxBufferedDatums: 1000 });

@@ -66,8 +66,8 @@ function config(overrides: Partial<EmfExporterConfig> = {}): EmfExporterConfig {
   return { ...defaultEmfConfig(), namespace: "StatsetEmf", ...overrides };
 }
 
-function exporter(agg: Aggregator, cfg: EmfExporterConfig, sink?: LineSink): EmfExporter {
-  return new EmfExporter(cfg, [agg], { id: "awsemf/test", logger: capturedLogger().logger, meterProvider: meterProvider(), ...(sink ? { sink } : {}) });
+function exporter(agg: Aggregator, cfg: EmfExporterConfig, sink?: LineSink, logger = capturedLogger().logger): EmfExporter {
+  return new EmfExporter(cfg, [agg], { id: "awsemf/test", logger, meterProvider: meterProvider(), ...(sink ? { sink } : {}) });
 }
 
 describe("EmfExporter", () => {
@@ -161,14 +161,35 @@ describe("EmfExporter", () => {
       await e.shutdown();
     });
 
-    it("counts a metric whose name collides with an attribute as name_conflict", async () => {
+    it("counts and logs a metric whose name collides with an attribute as name_conflict", async () => {
       const agg = await createAggregator({ engine: "js" });
       const sink = new MemorySink();
-      const e = exporter(agg, config(), sink);
+      const captured = capturedLogger();
+      const e = exporter(agg, config(), sink, captured.logger);
       agg.gauge("host").record(1, { host: "h1" });
       await e.flush();
       assert.equal(sink.lines.length, 0);
       assert.equal(e.stats().dropped.name_conflict, 1);
+      assert.deepEqual(
+        captured.lines.filter((l) => l.reason !== undefined).map((l) => [l.reason, l.metric, l.msg]),
+        [["name_conflict", "host", 'awsemf/test: dropped 1 of metric "host" (name_conflict): the metric\'s name equals an attribute key (or _aws), so its EMF member would collide; rename the metric or the attribute (attributes processor)']],
+      );
+      await e.shutdown();
+    });
+
+    it("counts and logs OTLP points stamped in epoch milliseconds instead of nanoseconds as timestamp_out_of_range, saying so", async () => {
+      const agg = await createAggregator({ engine: "js", windowMs: 60_000 });
+      const sink = new MemorySink();
+      const captured = capturedLogger();
+      const e = exporter(agg, config({ intervalMs: 60_000 }), sink, captured.logger);
+      agg.setEventTime(Math.floor(Date.now() / 1e6)); // time_unix_nano in ms, read as ns
+      agg.gauge("replayed").record(1);
+      agg.setEventTime(0);
+      await e.flush();
+      assert.deepEqual(e.stats().dropped, { timestamp_out_of_range: 1 });
+      const line = captured.lines.find((l) => l.reason === "timestamp_out_of_range");
+      assert.equal(line?.metric, "replayed");
+      assert.match(String(line?.msg), /^awsemf\/test: dropped 1 of metric "replayed" \(timestamp_out_of_range\): timestamp 1970-01-01T00:[\d:.]+Z looks like epoch milliseconds where OTLP expects time_unix_nano in nanoseconds; fix the sender's timestamp unit$/);
       await e.shutdown();
     });
   });
