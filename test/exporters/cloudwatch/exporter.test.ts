@@ -122,6 +122,9 @@ describe("CloudWatchExporter", () => {
       assert.equal(recorded.count, xs.length);
       assert.equal(Math.min(...values), sorted[0]);
       assert.equal(Math.max(...values), sorted[sorted.length - 1]);
+      const inner = values.filter((v) => v !== sorted[0] && v !== sorted[sorted.length - 1]);
+      const fullPrecision = inner.filter((v) => Number(v.toPrecision(7)) !== v);
+      assert.ok(fullPrecision.length <= 1, `values between the recorded extremes have 7 significant digits but the one absorbing the rounding: ${fullPrecision}`);
       for (const p of [0.5, 0.9, 0.99]) {
         const e = exactPercentile(sorted, p);
         const err = Math.abs(weightedPercentile(values, counts, p) - e) / e;
