@@ -26,6 +26,15 @@ function readmeExample(): { body: string; emfLines: string[] } {
   return { body: post[1], emfLines: block[1].trim().split("\n") };
 }
 
+/** The histogram data points of an OTLP/JSON body: metric name, count and sum as sent. */
+function histogramPoints(body: unknown): { name: string; count: number; sum: number }[] {
+  type Point = { count: string; sum: number };
+  type Doc = { resourceMetrics: { scopeMetrics: { metrics: { name: string; histogram?: { dataPoints: Point[] } }[] }[] }[] };
+  return (body as Doc).resourceMetrics.flatMap((r) =>
+    r.scopeMetrics.flatMap((s) => s.metrics.flatMap((m) => (m.histogram?.dataPoints ?? []).map((p) => ({ name: m.name, count: Number(p.count), sum: p.sum })))),
+  );
+}
+
 /** A line with its `_aws.Timestamp` replaced, for comparing documents of different windows. */
 function withoutTimestamp(line: string): unknown {
   const doc = JSON.parse(line) as { _aws: { Timestamp: unknown } };
@@ -59,6 +68,11 @@ describe("README Try it", () => {
       }
       const written = readFileSync(emfFile, "utf8").trim().split("\n");
       assert.deepEqual(written.map(withoutTimestamp), emfLines.map(withoutTimestamp), written.join("\n"));
+      // The histogram's Count and Sum are the ones the curl body sent, not what its buckets imply.
+      const sent = histogramPoints(JSON.parse(body));
+      assert.equal(sent.length, 1);
+      const doc = JSON.parse(written[0]) as Record<string, { Count?: number; Sum?: number }>;
+      assert.deepEqual({ Count: doc[sent[0].name]?.Count, Sum: doc[sent[0].name]?.Sum }, { Count: sent[0].count, Sum: sent[0].sum });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
