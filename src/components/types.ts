@@ -14,10 +14,27 @@ export interface ConfigError {
   readonly message: string;
 }
 
+/** What a component still holds that would be lost if the process stopped now. */
+export interface PendingWork {
+  /** Undelivered items by unit (`datums`, `lines`, `partitions`, ...); only non-zero counts. */
+  readonly items: Readonly<Record<string, number>>;
+  /** Context for the log line, e.g. the Kafka offsets that stay uncommitted. */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
 export interface Component {
   start(): Promise<void>;
-  /** Idempotent; safe without start(). Stops accepting, drains, flushes. */
+  /**
+   * Idempotent; safe without start() and during a pending start() (which then settles promptly,
+   * e.g. a Kafka receiver stops connecting). Stops accepting, drains, flushes.
+   */
   shutdown(): Promise<void>;
+  /**
+   * What is still undelivered (buffered, in flight, uncommitted). Read when a shutdown is cut short
+   * (`service::shutdown_timeout`, a second SIGINT) to log and count what the exit abandons. Cheap and
+   * synchronous; components that hold nothing undelivered leave it out.
+   */
+  pending?(): PendingWork;
 }
 
 export interface ComponentContext {
@@ -37,6 +54,21 @@ export interface ComponentFactory<Config> {
    * the merged config (meaningful only when no error was pushed).
    */
   validate(raw: unknown, path: string, errors: ConfigError[]): Config;
+  /**
+   * Checks the components of this type that will run (valid on their own and referenced by a
+   * pipeline) against each other, for rules no single section can see (two Kafka receivers in one
+   * consumer group on different topics). Pushes problems with full paths to `errors`.
+   */
+  validateTogether?(components: readonly ConfiguredComponent<Config>[], errors: ConfigError[]): void;
+}
+
+/** One validated component section, as `validateTogether` sees it. */
+export interface ConfiguredComponent<Config> {
+  /** `receivers::kafka/a` */
+  readonly path: string;
+  /** `kafka/a` */
+  readonly id: string;
+  readonly config: Config;
 }
 
 export interface Receiver extends Component {}

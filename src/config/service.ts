@@ -39,11 +39,16 @@ export const DEFAULT_MAX_STREAMS_PER_METRIC = 20_000;
 type Kind = "receivers" | "processors" | "exporters";
 const SINGULAR: Record<Kind, string> = { receivers: "receiver", processors: "processor", exporters: "exporter" };
 
+/**
+ * Validates every section of `kind` with its factory; the ids whose section passed are added to
+ * `valid` by path (`receivers::kafka/a`; the ones cross-checks look at).
+ */
 function validateComponents(
   kind: Kind,
   raw: unknown,
   factories: ReadonlyMap<string, ComponentFactory<unknown>>,
   errors: ConfigError[],
+  valid: Set<string>,
 ): Map<string, ComponentConfig> {
   const out = new Map<string, ComponentConfig>();
   if (raw === undefined || raw === null) return out;
@@ -64,10 +69,35 @@ function validateComponents(
       errors.push({ path, message: `unknown ${SINGULAR[kind]} type ${JSON.stringify(m[1])} (known: ${known.length > 0 ? known.join(", ") : "none"})` });
       continue;
     }
+    const before = errors.length;
     const config = factory.validate(section, path, errors);
     out.set(id, { id, type: m[1], config, raw: section });
+    if (errors.length === before) valid.add(path);
   }
   return out;
+}
+
+/**
+ * Runs each factory's `validateTogether` over its components that will run: valid on their own and
+ * referenced by a pipeline (the daemon does not create the others, so they cannot conflict).
+ */
+function validateTogether(
+  kind: Kind,
+  configured: ReadonlyMap<string, ComponentConfig>,
+  valid: ReadonlySet<string>,
+  pipelines: readonly PipelineConfig[],
+  factories: ReadonlyMap<string, ComponentFactory<unknown>>,
+  errors: ConfigError[],
+): void {
+  const byType = new Map<string, { path: string; id: string; config: unknown }[]>();
+  for (const [id, c] of configured) {
+    const path = `${kind}::${id}`;
+    if (!valid.has(path) || !pipelines.some((p) => p[kind].includes(id))) continue;
+    let list = byType.get(c.type);
+    if (list === undefined) byType.set(c.type, (list = []));
+    list.push({ path, id, config: c.config });
+  }
+  for (const [type, components] of byType) factories.get(type)?.validateTogether?.(components, errors);
 }
 
 function validateHealthCheck(raw: unknown, errors: ConfigError[]): HealthCheckConfig | null {
@@ -172,9 +202,10 @@ export function validateDocument(doc: unknown, registry: ComponentRegistry, erro
   const before = errors.length;
   const top = new ConfigReader(doc, "", errors);
   if (!top.ok) return null;
-  const receivers = validateComponents("receivers", top.value("receivers"), registry.receivers, errors);
-  const processors = validateComponents("processors", top.value("processors"), registry.processors, errors);
-  const exporters = validateComponents("exporters", top.value("exporters"), registry.exporters, errors);
+  const valid = new Set<string>();
+  const receivers = validateComponents("receivers", top.value("receivers"), registry.receivers, errors, valid);
+  const processors = validateComponents("processors", top.value("processors"), registry.processors, errors, valid);
+  const exporters = validateComponents("exporters", top.value("exporters"), registry.exporters, errors, valid);
 
   let healthCheck: HealthCheckConfig | null = null;
   const ext = top.child("extensions");
@@ -222,6 +253,9 @@ export function validateDocument(doc: unknown, registry: ComponentRegistry, erro
       if (Object.keys(pipelinesRaw).length === 0) errors.push({ path: "service::pipelines", message: "at least one metrics pipeline is required" });
     }
   }
+  validateTogether("receivers", receivers, valid, pipelines, registry.receivers, errors);
+  validateTogether("processors", processors, valid, pipelines, registry.processors, errors);
+  validateTogether("exporters", exporters, valid, pipelines, registry.exporters, errors);
   service.finish();
   top.finish();
   if (errors.length > before) return null;
