@@ -12,7 +12,7 @@
  */
 import type { MeterProvider } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import type { Exporter } from "../../components/types.ts";
+import type { Exporter, PendingWork } from "../../components/types.ts";
 import type { Aggregator } from "../../core/api.ts";
 import { BoundedQueue } from "./buffer.ts";
 import type { CloudWatchExporterConfig } from "./config.ts";
@@ -42,6 +42,8 @@ export interface CloudWatchExporterDeps {
 
 interface SenderSlot {
   retrying: boolean;
+  /** Datums of the request this sender is sending or retrying. */
+  datums: number;
 }
 
 interface Waiter {
@@ -158,6 +160,16 @@ export class CloudWatchExporter implements Exporter {
     return this.telemetry.snapshot();
   }
 
+  /** Datums buffered and in requests not yet answered (what an exit now would lose). */
+  pending(): PendingWork {
+    let inFlight = 0;
+    for (const slot of this.slots) inFlight += slot.datums;
+    const items: Record<string, number> = {};
+    if (this.queue.length > 0) items.buffered_datums = this.queue.length;
+    if (inFlight > 0) items.in_flight_datums = inFlight;
+    return { items };
+  }
+
   private async doShutdown(): Promise<void> {
     this.ticker.stop();
     if (this.started) {
@@ -198,7 +210,7 @@ export class CloudWatchExporter implements Exporter {
     while (!this.aborted && this.slots.size < this.config.maxConcurrency && this.queue.length > 0) {
       const batch = this.nextBatch();
       if (batch === null) break;
-      const slot: SenderSlot = { retrying: false };
+      const slot: SenderSlot = { retrying: false, datums: batch.items.length };
       this.slots.add(slot);
       void this.runSender(slot, batch);
     }
@@ -223,6 +235,7 @@ export class CloudWatchExporter implements Exporter {
     let batch: Batch | null = first;
     try {
       while (batch !== null) {
+        slot.datums = batch.items.length;
         await this.deliver(batch, slot);
         slot.retrying = false;
         batch = this.aborted ? null : this.nextBatch();

@@ -7,7 +7,7 @@
  */
 import type { MeterProvider } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import type { Exporter } from "../../components/types.ts";
+import type { Exporter, PendingWork } from "../../components/types.ts";
 import type { Aggregator } from "../../core/api.ts";
 import { resolveStorageResolution } from "../cloudwatch/config-parse.ts";
 import { DimensionPlanner } from "../cloudwatch/dimensions.ts";
@@ -125,6 +125,14 @@ export class EmfExporter implements Exporter {
 
   stats(): ExporterStats {
     return this.telemetry.snapshot();
+  }
+
+  /** What the sink has not handed to the OS yet: bytes for stdout/file, lines for tcp/udp. */
+  pending(): PendingWork {
+    const queued = this.sink.queued;
+    if (queued === 0) return { items: {} };
+    const unit = this.config.output.kind === "stdout" || this.config.output.kind === "file" ? "queued_bytes" : "queued_lines";
+    return { items: { [unit]: queued } };
   }
 
   private async doShutdown(): Promise<void> {
