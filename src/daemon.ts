@@ -422,14 +422,15 @@ export class Daemon {
   /**
    * For a caller about to exit before shutdown() finished (`service::shutdown_timeout`, a second
    * SIGINT): logs at error and counts what the exit abandons, as the components report it (their
-   * `pending()`), plus the push exporters that had not flushed. Returns the same report.
+   * `abandon()`: unread windows, buffered and in-flight datums, uncommitted offsets), plus the push
+   * exporters that had not flushed. Returns the same report. Nothing is delivered afterwards.
    */
   abandonShutdown(reason: ShutdownAbortReason): AbandonedShutdown {
     const pending: Record<string, PendingWork> = {};
     const counts = new Map<string, Readonly<Record<string, number>>>();
     const all: readonly Named<Component>[] = [...this.receivers, ...this.processors, ...this.exporterList];
     for (const c of all) {
-      const p = c.component.pending?.();
+      const p = c.component.abandon?.();
       if (p === undefined || Object.keys(p.items).length === 0) continue;
       pending[c.path] = p;
       counts.set(c.path, p.items);

@@ -30,11 +30,13 @@ export interface Component {
    */
   shutdown(): Promise<void>;
   /**
-   * What is still undelivered (buffered, in flight, uncommitted). Read when a shutdown is cut short
-   * (`service::shutdown_timeout`, a second SIGINT) to log and count what the exit abandons. Cheap and
-   * synchronous; components that hold nothing undelivered leave it out.
+   * Called when a shutdown is cut short (`service::shutdown_timeout`, a second SIGINT) and the
+   * process is about to exit: reports what is still undelivered (unread windows, buffered, in
+   * flight, uncommitted), for the log and the self-metric. Synchronous; it may consume what it
+   * counts (a push exporter reads its open window to count it), so nothing is sent afterwards.
+   * Components that never hold undelivered data leave it out.
    */
-  pending?(): PendingWork;
+  abandon?(): PendingWork;
 }
 
 export interface ComponentContext {

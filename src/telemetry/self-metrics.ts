@@ -136,7 +136,7 @@ export function selfMeter(provider: MeterProvider): Meter {
 export type ShutdownAbortReason = "shutdown_timeout" | "sigint";
 
 /**
- * Shutdowns cut short, and what each abandoned (read from the components' `pending()`):
+ * Shutdowns cut short, and what each abandoned (read from the components' `abandon()`):
  * `statset.shutdown.aborted{reason}`, `statset.shutdown.abandoned{component, unit}`. The CLI exits
  * right after recording them, so outside an embedding process the log line is what remains.
  */

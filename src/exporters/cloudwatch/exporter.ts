@@ -160,11 +160,16 @@ export class CloudWatchExporter implements Exporter {
     return this.telemetry.snapshot();
   }
 
-  /** Datums buffered and in requests not yet answered (what an exit now would lose). */
-  pending(): PendingWork {
+  /** The open window (read and discarded), datums buffered, and datums in requests not yet answered. */
+  abandon(): PendingWork {
     let inFlight = 0;
     for (const slot of this.slots) inFlight += slot.datums;
+    const unread = this.readers.discardUnread();
     const items: Record<string, number> = {};
+    if (unread.series > 0) {
+      items.unread_series = unread.series;
+      items.unread_points = unread.points;
+    }
     if (this.queue.length > 0) items.buffered_datums = this.queue.length;
     if (inFlight > 0) items.in_flight_datums = inFlight;
     return { items };

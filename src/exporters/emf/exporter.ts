@@ -127,12 +127,17 @@ export class EmfExporter implements Exporter {
     return this.telemetry.snapshot();
   }
 
-  /** What the sink has not handed to the OS yet: bytes for stdout/file, lines for tcp/udp. */
-  pending(): PendingWork {
+  /** The open window (read and discarded) and what the sink has not handed to the OS: bytes for stdout/file, lines for tcp/udp. */
+  abandon(): PendingWork {
+    const items: Record<string, number> = {};
+    const unread = this.readers.discardUnread();
+    if (unread.series > 0) {
+      items.unread_series = unread.series;
+      items.unread_points = unread.points;
+    }
     const queued = this.sink.queued;
-    if (queued === 0) return { items: {} };
-    const unit = this.config.output.kind === "stdout" || this.config.output.kind === "file" ? "queued_bytes" : "queued_lines";
-    return { items: { [unit]: queued } };
+    if (queued > 0) items[this.config.output.kind === "stdout" || this.config.output.kind === "file" ? "queued_bytes" : "queued_lines"] = queued;
+    return { items };
   }
 
   private async doShutdown(): Promise<void> {

@@ -236,8 +236,8 @@ export class KafkaReceiver implements Receiver {
     this.#state = "stopped";
   }
 
-  /** Partitions consumed past their last commit: redelivered to the group if the process stopped now. */
-  pending(): PendingWork {
+  /** Partitions consumed past their last commit: redelivered to the group after the exit. */
+  abandon(): PendingWork {
     const spans = this.#offsets.uncommittedSpans();
     if (spans.length === 0) return { items: {} };
     const messages = spans.reduce((n, s) => n + (s.messages ?? 0), 0);
