@@ -7,7 +7,8 @@
  *
  * Failures to start (unreadable or invalid config, a port in use) exit 1 with one line on stderr
  * naming the cause. SIGTERM and SIGINT shut down gracefully (stop accepting, drain, flush) and
- * exit 0; a second signal exits at once with 130.
+ * exit 0, however often they repeat during the drain; only `service::shutdown_timeout` (exit 1) or a
+ * second SIGINT at least 3 s after the first (exit 130) cut the drain short (src/stop-signals.ts).
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ import { defaultRegistry } from "./components/registry.ts";
 import { ConfigLoadError, formatConfigError, loadConfigFile } from "./config/loader.ts";
 import { Daemon } from "./daemon.ts";
 import { PACKAGE_ROOT } from "./package-root.ts";
+import { StopSignals, type StopSignal } from "./stop-signals.ts";
 import { routeProcessWarnings } from "./telemetry/process-warnings.ts";
 
 export const DEFAULT_CONFIG_PATH = fileURLToPath(new URL("otel-config/default.yaml", PACKAGE_ROOT));
@@ -99,53 +101,86 @@ function oneLine(e: unknown, file: string): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
-/** Runs the daemon until SIGTERM/SIGINT; resolves with the exit code. */
+/** Exit code when `service::shutdown_timeout` passed before the shutdown finished. */
+export const EXIT_SHUTDOWN_TIMEOUT = 1;
+/** Exit code when a second SIGINT abandoned the shutdown (128 + SIGINT, as shells report it). */
+export const EXIT_SHUTDOWN_ABANDONED = 130;
+
+/**
+ * Runs the daemon until SIGTERM/SIGINT; resolves with the exit code. Signals are handled from the
+ * moment the configuration is read, also while the daemon starts (a Kafka receiver still
+ * connecting): see src/stop-signals.ts for what repeated signals do.
+ */
 export async function runCommand(file: string, io: CliIo = STD_IO): Promise<number> {
-  let daemon: Daemon;
+  const signals = new StopSignals();
+  let daemon: Daemon | null = null;
+  let settle = (_code: number): void => {};
+  const exitCode = new Promise<number>((resolve) => (settle = resolve));
+  let shutdownStartedMs = 0;
+  /** The signal that came before the daemon was built. */
+  let early: StopSignal | null = null;
+
+  const beginShutdown = (d: Daemon, signal: StopSignal): void => {
+    shutdownStartedMs = Date.now();
+    const timeoutMs = d.config.service.shutdownTimeoutMs;
+    d.logger.info({ signal, shutdownTimeoutMs: timeoutMs }, "signal received; shutting down");
+    const timer = setTimeout(() => {
+      io.err(`statset: shutdown did not finish within ${timeoutMs} ms (service::shutdown_timeout); exiting ${EXIT_SHUTDOWN_TIMEOUT}`);
+      d.abandonShutdown("shutdown_timeout");
+      settle(EXIT_SHUTDOWN_TIMEOUT);
+    }, timeoutMs);
+    timer.unref();
+    void d.shutdown().then(() => {
+      clearTimeout(timer);
+      settle(0);
+    });
+  };
+
+  const onSignal = (signal: StopSignal): void => {
+    const decision = signals.decide(signal);
+    if (daemon === null) {
+      early ??= signal; // not built yet: it will not be started (see below)
+      return;
+    }
+    if (decision.action === "shutdown") beginShutdown(daemon, signal);
+    else if (decision.action === "ignore") daemon.logger.info({ signal, elapsedMs: Date.now() - shutdownStartedMs, why: decision.why }, "signal received during shutdown; the drain continues");
+    else {
+      io.err(`statset: second SIGINT; abandoning the shutdown and exiting ${EXIT_SHUTDOWN_ABANDONED}`);
+      daemon.abandonShutdown("sigint");
+      settle(EXIT_SHUTDOWN_ABANDONED);
+    }
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  const removeHandlers = (): void => {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  };
+
   let restoreWarnings = (): void => {};
   try {
     const config = await loadConfigFile(file, { registry: defaultRegistry });
-    daemon = await Daemon.create(config);
-    restoreWarnings = routeProcessWarnings(daemon.logger);
-    await daemon.start();
+    const d = await Daemon.create(config);
+    daemon = d;
+    restoreWarnings = routeProcessWarnings(d.logger);
+    if (early !== null) {
+      // A signal came while the configuration was read: nothing was started, nothing to drain.
+      d.logger.info({ signal: early }, "signal received before start; not starting");
+      beginShutdown(d, early);
+    } else {
+      // A signal during start() shuts down what is starting; start() then resolves early.
+      await d.start();
+    }
   } catch (e) {
     restoreWarnings();
+    removeHandlers();
     io.err(`statset: ${oneLine(e, file)}`);
     return 1;
   }
-  const d = daemon;
-  const exitCode = new Promise<number>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (stopping) {
-        io.err(`statset: ${signal} again; exiting without finishing the shutdown`);
-        resolve(130);
-        return;
-      }
-      stopping = true;
-      d.logger.info({ signal }, "signal received; shutting down");
-      const timeoutMs = d.config.service.shutdownTimeoutMs;
-      const timer = setTimeout(() => {
-        io.err(`statset: shutdown did not finish within ${timeoutMs} ms`);
-        resolve(1);
-      }, timeoutMs);
-      timer.unref();
-      d.shutdown().then(
-        () => {
-          clearTimeout(timer);
-          resolve(0);
-        },
-        (err: unknown) => {
-          clearTimeout(timer);
-          io.err(`statset: shutdown failed: ${oneLine(err, file)}`);
-          resolve(1);
-        },
-      );
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+  return exitCode.finally(() => {
+    restoreWarnings();
+    removeHandlers();
   });
-  return exitCode.finally(restoreWarnings);
 }
 
 /** The whole CLI; returns the exit code. */

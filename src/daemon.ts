@@ -6,11 +6,18 @@
  * Shutdown order: health 503, receivers (stop accepting, drain in-flight requests), pipelines and
  * processors, exporters (flush, then shut down), MeterProvider, health endpoint. Everything a
  * receiver acknowledged is in a store before exporters flush, so push exporters send it and the
- * Prometheus endpoint serves it until it closes.
+ * Prometheus endpoint serves it until it closes. During shutdown a Kafka receiver's commit barrier
+ * asks its exporters to flush now instead of waiting for their next window, so its final commit
+ * covers what it consumed without waiting out a 60 s interval.
+ *
+ * shutdown() may come while start() is still running (a signal while a Kafka receiver connects):
+ * nothing more is started, receivers still starting are told to stop (which ends their start), and
+ * start() resolves once that happened, without the "statset started" line. The shutdown then
+ * completes as usual. abandonShutdown() reports what a shutdown cut short leaves undelivered.
  */
 import type { MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { Logger } from "pino";
-import type { Component, ComponentContext, Exporter, Receiver } from "./components/types.ts";
+import type { Component, ComponentContext, Exporter, PendingWork, Receiver } from "./components/types.ts";
 import { defaultRegistry } from "./components/registry.ts";
 import { createAggregator } from "./core/aggregator.ts";
 import type { Aggregator } from "./core/api.ts";
@@ -24,7 +31,7 @@ import { HealthServer } from "./telemetry/health-server.ts";
 import { ListenError } from "./telemetry/http-listen.ts";
 import { createLogger } from "./telemetry/logger.ts";
 import { createTelemetryMeterProvider } from "./telemetry/meter-provider.ts";
-import { observePipelineStore, PipelineMetrics, selfMeter } from "./telemetry/self-metrics.ts";
+import { observePipelineStore, PipelineMetrics, selfMeter, ShutdownMetrics, type ShutdownAbortReason } from "./telemetry/self-metrics.ts";
 
 export interface DaemonOptions {
   readonly registry?: ComponentRegistry;
@@ -48,6 +55,21 @@ export class DaemonStartError extends Error {
     this.path = path;
   }
 }
+
+/** What a shutdown cut short left behind (see Daemon.abandonShutdown). */
+export interface AbandonedShutdown {
+  readonly reason: ShutdownAbortReason;
+  /** The shutdown step in progress: `receivers`, `processors`, `flush`, `exporters` or `telemetry`. */
+  readonly stage: ShutdownStage;
+  /** Components whose current shutdown step (shutdown or flush) had not finished, by path. */
+  readonly unfinished: readonly string[];
+  /** Push exporters whose final flush had not completed: data aggregated since their last window is lost. */
+  readonly notFlushed: readonly string[];
+  /** Undelivered items by component path (only components that reported some). */
+  readonly pending: Readonly<Record<string, PendingWork>>;
+}
+
+export type ShutdownStage = "running" | "receivers" | "processors" | "flush" | "exporters" | "telemetry" | "stopped";
 
 interface Named<C extends Component> {
   readonly id: string;
@@ -122,7 +144,16 @@ export class Daemon {
   private readonly onDrained: (() => Promise<void>) | undefined;
   private startPromise: Promise<void> | null = null;
   private shutdownPromise: Promise<void> | null = null;
-  private readonly started: Component[] = [];
+  /** Shared with the receivers' commit hooks: set when shutdown begins. */
+  private readonly state: { stopping: boolean };
+  private readonly shutdownMetrics: ShutdownMetrics;
+  /** Settles when a start in progress has stopped starting components. */
+  private startSettled: Promise<void> | null = null;
+  private stage: ShutdownStage = "running";
+  /** Paths of components whose current shutdown step has not finished. */
+  private readonly unfinished = new Set<string>();
+  /** Exporter paths whose final flush completed. */
+  private readonly flushed = new Set<string>();
 
   private constructor(
     config: DaemonConfig,
@@ -134,6 +165,7 @@ export class Daemon {
       processors: Named<MetricsProcessor>[];
       exporters: Named<Exporter>[];
       health: HealthServer | null;
+      state: { stopping: boolean };
     },
     onDrained: (() => Promise<void>) | undefined,
   ) {
@@ -145,7 +177,9 @@ export class Daemon {
     this.processors = parts.processors;
     this.exporterList = parts.exporters;
     this.health = parts.health;
+    this.state = parts.state;
     this.onDrained = onDrained;
+    this.shutdownMetrics = new ShutdownMetrics(selfMeter(meterProvider));
   }
 
   /** Builds every component (nothing listens yet). Throws DaemonStartError naming the component. */
@@ -212,6 +246,8 @@ export class Daemon {
       }
     }
 
+    // The hooks are built before the daemon exists; they read its shutdown state through this.
+    const daemonRef = { stopping: false };
     const receivers: Named<Receiver>[] = [];
     for (const [id, section] of config.receivers) {
       const targets = config.service.pipelines.filter((p) => p.receivers.includes(id)).map((p) => pipelines.get(p.id) as Pipeline);
@@ -224,7 +260,20 @@ export class Daemon {
           .flatMap((p) => exporters.filter((e) => p.exporters.includes(e.id)).map((e) => e.component));
         // At-least-once sources (Kafka) commit only after this barrier: every exporter fed by the
         // receiver's pipelines has delivered what was consumed before the call.
-        const hooks = { flush: () => Promise.all(downstream.map((e) => (e.deliveryBarrier === undefined ? Promise.resolve() : e.deliveryBarrier()))).then(() => undefined) };
+        // During shutdown the barrier is taken at once: each exporter is asked to flush right after
+        // the barrier is registered, which reads and sends now and releases it (an outage still
+        // holds it, so nothing is committed that exists only here).
+        const hooks = {
+          flush: () =>
+            Promise.all(
+              downstream.map((e) => {
+                if (e.deliveryBarrier === undefined) return Promise.resolve();
+                const barrier = e.deliveryBarrier();
+                if (daemonRef.stopping) void e.flush().catch(() => {});
+                return barrier;
+              }),
+            ).then(() => undefined),
+        };
         const receiverCtx = { ...ctx(id), hooks };
         receivers.push({ id, path: `receivers::${id}`, component: factory.create(receiverCtx, section.config, new FanoutConsumer(targets)), section });
       } catch (e) {
@@ -234,7 +283,7 @@ export class Daemon {
 
     const hc = config.healthCheck;
     const health = hc === null ? null : new HealthServer(hc, logger.child({ component: "health_check" }));
-    return new Daemon(config, logger, meterProvider, { pipelines, receivers, processors, exporters, health }, options.onDrained);
+    return new Daemon(config, logger, meterProvider, { pipelines, receivers, processors, exporters, health, state: daemonRef }, options.onDrained);
   }
 
   /** The exporter instance configured under `id` (for tests and embedding). */
@@ -252,37 +301,34 @@ export class Daemon {
     return this.health?.listeningPort ?? 0;
   }
 
-  /** Starts everything; on failure stops what started and throws DaemonStartError. */
+  /**
+   * Starts everything; on failure stops what started and throws DaemonStartError. A shutdown()
+   * meanwhile ends the start early: it resolves once nothing more is starting.
+   */
   start(): Promise<void> {
     this.startPromise ??= this.doStart();
     return this.startPromise;
   }
 
   private async doStart(): Promise<void> {
-    const step = async (c: Component, path: string, section: ComponentConfig | null): Promise<void> => {
-      try {
-        await c.start();
-        this.started.push(c);
-      } catch (e) {
-        throw describeStartError(e, path, section);
-      }
-    };
+    let settle = (): void => {};
+    this.startSettled = new Promise((resolve) => (settle = resolve));
+    let failure: { error: unknown } | null = null;
     try {
-      if (this.health !== null) {
-        this.health.setStatus("starting");
-        await step(this.health, "extensions::health_check", { id: "health_check", type: "health_check", config: this.config.healthCheck, raw: this.config.healthCheck });
-      }
-      for (const e of this.exporterList) await step(e.component, e.path, e.section);
-      for (const p of this.processors) await step(p.component, p.path, p.section);
-      for (const p of this.pipelines.values()) p.start();
-      // Receivers start together: a Kafka receiver waits seconds for its group join.
-      const started = await Promise.allSettled(this.receivers.map((r) => step(r.component, r.path, r.section)));
-      const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
-      if (failed !== undefined) throw failed.reason;
+      await this.startComponents();
     } catch (e) {
-      this.logger.error({ err: e }, "start failed; stopping what started");
+      failure = { error: e };
+    }
+    settle();
+    if (this.state.stopping) {
+      // The shutdown in progress stops what started; a component that failed meanwhile was told to stop.
+      this.logger.info({ startFailure: failure?.error }, "start interrupted by shutdown");
+      return;
+    }
+    if (failure !== null) {
+      this.logger.error({ err: failure.error }, "start failed; stopping what started");
       await this.shutdown();
-      throw e;
+      throw failure.error;
     }
     this.health?.setStatus("ready");
     this.logger.info(
@@ -296,6 +342,37 @@ export class Daemon {
     );
   }
 
+  /** Starts the components in order; stops launching more once shutdown() was called. */
+  private async startComponents(): Promise<void> {
+    const step = async (c: Component, path: string, section: ComponentConfig | null): Promise<void> => {
+      try {
+        await c.start();
+      } catch (e) {
+        throw describeStartError(e, path, section);
+      }
+    };
+    const stopping = (): boolean => this.state.stopping;
+    if (stopping()) return;
+    if (this.health !== null) {
+      this.health.setStatus("starting");
+      await step(this.health, "extensions::health_check", { id: "health_check", type: "health_check", config: this.config.healthCheck, raw: this.config.healthCheck });
+    }
+    for (const e of this.exporterList) {
+      if (stopping()) return;
+      await step(e.component, e.path, e.section);
+    }
+    for (const p of this.processors) {
+      if (stopping()) return;
+      await step(p.component, p.path, p.section);
+    }
+    if (stopping()) return;
+    for (const p of this.pipelines.values()) p.start();
+    // Receivers start together: a Kafka receiver waits seconds for its group join.
+    const started = await Promise.allSettled(this.receivers.map((r) => step(r.component, r.path, r.section)));
+    const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed !== undefined) throw failed.reason;
+  }
+
   /** Graceful, idempotent shutdown; never throws (problems are logged). */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= this.doShutdown();
@@ -303,24 +380,67 @@ export class Daemon {
   }
 
   private async doShutdown(): Promise<void> {
+    // Synchronously first: a start in progress launches nothing more from here on.
+    this.state.stopping = true;
     this.health?.setStatus("stopping");
     this.logger.info("statset stopping");
     const quietly = async (what: string, f: () => Promise<void>): Promise<void> => {
+      this.unfinished.add(what);
       try {
         await f();
       } catch (e) {
         this.logger.error({ err: e, component: what }, "error during shutdown");
+      } finally {
+        this.unfinished.delete(what);
       }
     };
-    await Promise.all(this.receivers.map((r) => quietly(r.id, () => r.component.shutdown())));
+    this.stage = "receivers";
+    await Promise.all(this.receivers.map((r) => quietly(r.path, () => r.component.shutdown())));
+    if (this.startSettled !== null) await this.startSettled;
+    this.stage = "processors";
     for (const p of this.pipelines.values()) p.stop();
-    await Promise.all(this.processors.map((p) => quietly(p.id, () => p.component.shutdown())));
+    await Promise.all(this.processors.map((p) => quietly(p.path, () => p.component.shutdown())));
     if (this.onDrained !== undefined) await quietly("onDrained", this.onDrained);
-    await Promise.all(this.exporterList.map((e) => quietly(e.id, () => e.component.flush())));
-    await Promise.all(this.exporterList.map((e) => quietly(e.id, () => e.component.shutdown())));
+    this.stage = "flush";
+    await Promise.all(
+      this.exporterList.map((e) =>
+        quietly(e.path, async () => {
+          await e.component.flush();
+          this.flushed.add(e.path);
+        }),
+      ),
+    );
+    this.stage = "exporters";
+    await Promise.all(this.exporterList.map((e) => quietly(e.path, () => e.component.shutdown())));
+    this.stage = "telemetry";
     await quietly("meter_provider", () => this.meterProvider.shutdown());
-    if (this.health !== null) await quietly("health_check", () => (this.health as HealthServer).shutdown());
+    if (this.health !== null) await quietly("extensions::health_check", () => (this.health as HealthServer).shutdown());
+    this.stage = "stopped";
     this.logger.info("statset stopped");
+  }
+
+  /**
+   * For a caller about to exit before shutdown() finished (`service::shutdown_timeout`, a second
+   * SIGINT): logs at error and counts what the exit abandons, as the components report it (their
+   * `abandon()`: unread windows, buffered and in-flight datums, uncommitted offsets), plus the push
+   * exporters that had not flushed. Returns the same report. Nothing is delivered afterwards.
+   */
+  abandonShutdown(reason: ShutdownAbortReason): AbandonedShutdown {
+    const pending: Record<string, PendingWork> = {};
+    const counts = new Map<string, Readonly<Record<string, number>>>();
+    const all: readonly Named<Component>[] = [...this.receivers, ...this.processors, ...this.exporterList];
+    for (const c of all) {
+      const p = c.component.abandon?.();
+      if (p === undefined || Object.keys(p.items).length === 0) continue;
+      pending[c.path] = p;
+      counts.set(c.path, p.items);
+    }
+    // Pull exporters (no delivery barrier) hold nothing that a flush would deliver.
+    const notFlushed = this.stage === "stopped" ? [] : this.exporterList.filter((e) => e.component.deliveryBarrier !== undefined && !this.flushed.has(e.path)).map((e) => e.path);
+    const report: AbandonedShutdown = { reason, stage: this.stage, unfinished: [...this.unfinished], notFlushed, pending };
+    this.shutdownMetrics.recordAbort(reason, counts);
+    this.logger.error(report, "shutdown cut short; what it had not finished is lost or left uncommitted");
+    return report;
   }
 }
 

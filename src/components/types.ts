@@ -14,10 +14,29 @@ export interface ConfigError {
   readonly message: string;
 }
 
+/** What a component still holds that would be lost if the process stopped now. */
+export interface PendingWork {
+  /** Undelivered items by unit (`datums`, `lines`, `partitions`, ...); only non-zero counts. */
+  readonly items: Readonly<Record<string, number>>;
+  /** Context for the log line, e.g. the Kafka offsets that stay uncommitted. */
+  readonly detail?: Readonly<Record<string, unknown>>;
+}
+
 export interface Component {
   start(): Promise<void>;
-  /** Idempotent; safe without start(). Stops accepting, drains, flushes. */
+  /**
+   * Idempotent; safe without start() and during a pending start() (which then settles promptly,
+   * e.g. a Kafka receiver stops connecting). Stops accepting, drains, flushes.
+   */
   shutdown(): Promise<void>;
+  /**
+   * Called when a shutdown is cut short (`service::shutdown_timeout`, a second SIGINT) and the
+   * process is about to exit: reports what is still undelivered (unread windows, buffered, in
+   * flight, uncommitted), for the log and the self-metric. Synchronous; it may consume what it
+   * counts (a push exporter reads its open window to count it), so nothing is sent afterwards.
+   * Components that never hold undelivered data leave it out.
+   */
+  abandon?(): PendingWork;
 }
 
 export interface ComponentContext {
@@ -39,6 +58,21 @@ export interface ComponentFactory<Config> {
   validate(raw: unknown, path: string, errors: ConfigError[]): Config;
   /** The `endpoint` keys a validated config listens on, relative to the component's path (servers only). */
   listenEndpoints?(config: Config): readonly { readonly key: string; readonly endpoint: string }[];
+  /**
+   * Checks the components of this type that will run (valid on their own and referenced by a
+   * pipeline) against each other, for rules no single section can see (two Kafka receivers in one
+   * consumer group on different topics). Pushes problems with full paths to `errors`.
+   */
+  validateTogether?(components: readonly ConfiguredComponent<Config>[], errors: ConfigError[]): void;
+}
+
+/** One validated component section, as `validateTogether` sees it. */
+export interface ConfiguredComponent<Config> {
+  /** `receivers::kafka/a` */
+  readonly path: string;
+  /** `kafka/a` */
+  readonly id: string;
+  readonly config: Config;
 }
 
 export interface Receiver extends Component {}

@@ -43,11 +43,16 @@ export const serviceSchema = z.strictObject({
 type Kind = "receivers" | "processors" | "exporters";
 const SINGULAR: Record<Kind, string> = { receivers: "receiver", processors: "processor", exporters: "exporter" };
 
+/**
+ * Validates every section of `kind` with its factory; the ids whose section passed are added to
+ * `valid` by path (`receivers::kafka/a`; the ones cross-checks look at).
+ */
 function validateComponents(
   kind: Kind,
   raw: unknown,
   factories: ReadonlyMap<string, ComponentFactory<unknown>>,
   errors: ConfigError[],
+  valid: Set<string>,
 ): Map<string, ComponentConfig> {
   const out = new Map<string, ComponentConfig>();
   if (raw === undefined || raw === null) return out;
@@ -68,10 +73,35 @@ function validateComponents(
       errors.push({ path, message: `unknown ${SINGULAR[kind]} type ${JSON.stringify(m[1])} (known: ${known.length > 0 ? known.join(", ") : "none"})` });
       continue;
     }
+    const before = errors.length;
     const config = factory.validate(section, path, errors);
     out.set(id, { id, type: m[1], config, raw: section });
+    if (errors.length === before) valid.add(path);
   }
   return out;
+}
+
+/**
+ * Runs each factory's `validateTogether` over its components that will run: valid on their own and
+ * referenced by a pipeline (the daemon does not create the others, so they cannot conflict).
+ */
+function validateTogether(
+  kind: Kind,
+  configured: ReadonlyMap<string, ComponentConfig>,
+  valid: ReadonlySet<string>,
+  pipelines: readonly PipelineConfig[],
+  factories: ReadonlyMap<string, ComponentFactory<unknown>>,
+  errors: ConfigError[],
+): void {
+  const byType = new Map<string, { path: string; id: string; config: unknown }[]>();
+  for (const [id, c] of configured) {
+    const path = `${kind}::${id}`;
+    if (!valid.has(path) || !pipelines.some((p) => p[kind].includes(id))) continue;
+    let list = byType.get(c.type);
+    if (list === undefined) byType.set(c.type, (list = []));
+    list.push({ path, id, config: c.config });
+  }
+  for (const [type, components] of byType) factories.get(type)?.validateTogether?.(components, errors);
 }
 
 /** Each listed id must be configured under its section, and listed once. */
@@ -130,9 +160,10 @@ export function validateDocument(doc: unknown, registry: ComponentRegistry, erro
   // A bad top-level or service key is reported, and the rest of the document is still checked.
   const top = readSectionSalvaging(documentSchema, doc, "", errors);
   if (top === undefined) return null;
-  const receivers = validateComponents("receivers", top.receivers, registry.receivers, errors);
-  const processors = validateComponents("processors", top.processors, registry.processors, errors);
-  const exporters = validateComponents("exporters", top.exporters, registry.exporters, errors);
+  const valid = new Set<string>();
+  const receivers = validateComponents("receivers", top.receivers, registry.receivers, errors, valid);
+  const processors = validateComponents("processors", top.processors, registry.processors, errors, valid);
+  const exporters = validateComponents("exporters", top.exporters, registry.exporters, errors, valid);
 
   const healthConfigured = top.extensions !== undefined && "health_check" in top.extensions;
   const configuredHealth = healthConfigured ? readSection(healthCheckSchema, top.extensions?.health_check, "extensions::health_check", errors) : undefined;
@@ -171,6 +202,9 @@ export function validateDocument(doc: unknown, registry: ComponentRegistry, erro
     }
     if (Object.keys(pipelinesRaw).length === 0) errors.push({ path: "service::pipelines", message: "at least one metrics pipeline is required" });
   }
+  validateTogether("receivers", receivers, valid, pipelines, registry.receivers, errors);
+  validateTogether("processors", processors, valid, pipelines, registry.processors, errors);
+  validateTogether("exporters", exporters, valid, pipelines, registry.exporters, errors);
   errors.push(...listenClashes(listenEndpointsOf({ receivers, processors, exporters }, pipelines, registry, healthCheck)));
   if (errors.length > before) return null;
   return {

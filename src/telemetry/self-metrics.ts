@@ -131,3 +131,28 @@ export class ExporterMetrics {
 export function selfMeter(provider: MeterProvider): Meter {
   return provider.getMeter(SELF_METER_NAME);
 }
+
+/** Why a shutdown was cut short before it drained and flushed everything. */
+export type ShutdownAbortReason = "shutdown_timeout" | "sigint";
+
+/**
+ * Shutdowns cut short, and what each abandoned (read from the components' `abandon()`):
+ * `statset.shutdown.aborted{reason}`, `statset.shutdown.abandoned{component, unit}`. The CLI exits
+ * right after recording them, so outside an embedding process the log line is what remains.
+ */
+export class ShutdownMetrics {
+  private readonly aborted: Counter;
+  private readonly abandoned: Counter;
+
+  constructor(meter: Meter) {
+    this.aborted = meter.createCounter("statset.shutdown.aborted", { description: "Shutdowns cut short before everything was drained and flushed, by reason" });
+    this.abandoned = meter.createCounter("statset.shutdown.abandoned", { description: "Undelivered items left behind by a shutdown that was cut short, by component and unit" });
+  }
+
+  recordAbort(reason: ShutdownAbortReason, abandoned: ReadonlyMap<string, Readonly<Record<string, number>>>): void {
+    this.aborted.add(1, { reason });
+    for (const [component, items] of abandoned) {
+      for (const [unit, n] of Object.entries(items)) if (n > 0) this.abandoned.add(n, { component, unit });
+    }
+  }
+}

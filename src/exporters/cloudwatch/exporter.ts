@@ -12,7 +12,7 @@
  */
 import type { MeterProvider } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import type { Exporter } from "../../components/types.ts";
+import type { Exporter, PendingWork } from "../../components/types.ts";
 import type { Aggregator } from "../../core/api.ts";
 import { BoundedQueue } from "./buffer.ts";
 import type { CloudWatchExporterConfig } from "./config.ts";
@@ -43,6 +43,8 @@ export interface CloudWatchExporterDeps {
 
 interface SenderSlot {
   retrying: boolean;
+  /** Datums of the request this sender is sending or retrying. */
+  datums: number;
 }
 
 interface Waiter {
@@ -162,6 +164,21 @@ export class CloudWatchExporter implements Exporter {
     return this.telemetry.snapshot();
   }
 
+  /** The open window (read and discarded), datums buffered, and datums in requests not yet answered. */
+  abandon(): PendingWork {
+    let inFlight = 0;
+    for (const slot of this.slots) inFlight += slot.datums;
+    const unread = this.readers.discardUnread();
+    const items: Record<string, number> = {};
+    if (unread.series > 0) {
+      items.unread_series = unread.series;
+      items.unread_points = unread.points;
+    }
+    if (this.queue.length > 0) items.buffered_datums = this.queue.length;
+    if (inFlight > 0) items.in_flight_datums = inFlight;
+    return { items };
+  }
+
   private async doShutdown(): Promise<void> {
     this.ticker.stop();
     if (this.started) {
@@ -203,7 +220,7 @@ export class CloudWatchExporter implements Exporter {
     while (!this.aborted && this.slots.size < this.config.maxConcurrency && this.queue.length > 0) {
       const batch = this.nextBatch();
       if (batch === null) break;
-      const slot: SenderSlot = { retrying: false };
+      const slot: SenderSlot = { retrying: false, datums: batch.items.length };
       this.slots.add(slot);
       void this.runSender(slot, batch);
     }
@@ -228,6 +245,7 @@ export class CloudWatchExporter implements Exporter {
     let batch: Batch | null = first;
     try {
       while (batch !== null) {
+        slot.datums = batch.items.length;
         await this.deliver(batch, slot);
         slot.retrying = false;
         batch = this.aborted ? null : this.nextBatch();

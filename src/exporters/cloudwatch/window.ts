@@ -77,6 +77,7 @@ export class WindowTicker {
 /** Delta readers over every source store, created at construction so no data is missed before start(). */
 export class DeltaReaders {
   private readonly readers: AggregationReader[];
+  private closed = false;
 
   constructor(sources: readonly Aggregator[]) {
     this.readers = sources.map((s) => s.createReader("delta"));
@@ -91,7 +92,23 @@ export class DeltaReaders {
     return out;
   }
 
+  /**
+   * Reads and discards what no window has read yet, counting it (for a shutdown being abandoned):
+   * series with data and the points recorded into them. Zero once closed.
+   */
+  discardUnread(): { series: number; points: number } {
+    if (this.closed) return { series: 0, points: 0 };
+    let series = 0;
+    let points = 0;
+    for (const s of this.read()) {
+      series++;
+      points += s.state.stats.count;
+    }
+    return { series, points };
+  }
+
   close(): void {
+    this.closed = true;
     for (const r of this.readers) r.close();
   }
 }

@@ -7,7 +7,7 @@
  */
 import type { MeterProvider } from "@opentelemetry/api";
 import type { Logger } from "pino";
-import type { Exporter } from "../../components/types.ts";
+import type { Exporter, PendingWork } from "../../components/types.ts";
 import type { Aggregator } from "../../core/api.ts";
 import { resolveStorageResolution } from "../cloudwatch/config-parse.ts";
 import { DimensionPlanner } from "../cloudwatch/dimensions.ts";
@@ -128,6 +128,19 @@ export class EmfExporter implements Exporter {
 
   stats(): ExporterStats {
     return this.telemetry.snapshot();
+  }
+
+  /** The open window (read and discarded) and what the sink has not handed to the OS: bytes for stdout/file, lines for tcp/udp. */
+  abandon(): PendingWork {
+    const items: Record<string, number> = {};
+    const unread = this.readers.discardUnread();
+    if (unread.series > 0) {
+      items.unread_series = unread.series;
+      items.unread_points = unread.points;
+    }
+    const queued = this.sink.queued;
+    if (queued > 0) items[this.config.output.kind === "stdout" || this.config.output.kind === "file" ? "queued_bytes" : "queued_lines"] = queued;
+    return { items };
   }
 
   private async doShutdown(): Promise<void> {

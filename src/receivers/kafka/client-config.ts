@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
 import type { KafkaConfig, SASLOptions } from "kafkajs";
 import type { Logger } from "pino";
+import type { BrokerConnections } from "./broker-connections.ts";
 import type { KafkaReceiverConfig } from "./config.ts";
 import { kafkajsLevel, pinoLogCreator } from "./kafkajs-logger.ts";
 
@@ -30,12 +31,14 @@ function saslOptions(config: KafkaReceiverConfig): SASLOptions | undefined {
   }
 }
 
-export function kafkaClientConfig(config: KafkaReceiverConfig, logger: Logger): KafkaConfig {
+/** `connections` makes and logs the sockets and supplies the seed brokers (see BrokerConnections). */
+export function kafkaClientConfig(config: KafkaReceiverConfig, logger: Logger, connections: BrokerConnections): KafkaConfig {
   const ssl = tlsOptions(config);
   const sasl = saslOptions(config);
   return {
     clientId: config.client_id,
-    brokers: config.brokers.slice(),
+    brokers: connections.brokers,
+    socketFactory: connections.socketFactory,
     ...(ssl === undefined ? {} : { ssl }),
     ...(sasl === undefined ? {} : { sasl }),
     logLevel: kafkajsLevel(logger),

@@ -4,6 +4,7 @@ import type { MetricsConsumer } from "../../pipeline/types.ts";
 import { createDefaultKafkaConfig, validateKafkaConfig } from "./config.ts";
 import type { KafkaReceiverConfig } from "./config.ts";
 import { KafkaReceiver } from "./receiver.ts";
+import { validateSharedGroups } from "./shared-groups.ts";
 import type { KafkaReceiverContext } from "./types.ts";
 
 export interface KafkaReceiverFactory extends ReceiverFactory<KafkaReceiverConfig> {
@@ -15,5 +16,6 @@ export const kafkaReceiverFactory: KafkaReceiverFactory = {
   type: "kafka",
   createDefaultConfig: createDefaultKafkaConfig,
   validate: (raw: unknown, path: string, errors: ConfigError[]) => validateKafkaConfig(raw, path, errors),
+  validateTogether: validateSharedGroups,
   create: (ctx: KafkaReceiverContext, config: KafkaReceiverConfig, next: MetricsConsumer) => new KafkaReceiver(ctx, config, next),
 };

@@ -11,6 +11,15 @@ export interface TopicPartitionOffset {
   readonly offset: string;
 }
 
+export interface UncommittedSpan {
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset a commit would record now. */
+  readonly next: string;
+  readonly committed: string | null;
+  readonly messages: number | null;
+}
+
 interface Position {
   readonly topic: string;
   readonly partition: number;
@@ -45,6 +54,27 @@ export class OffsetTracker {
     const out: TopicPartitionOffset[] = [];
     for (const p of this.#positions.values()) {
       if (p.next > p.committed) out.push({ topic: p.topic, partition: p.partition, offset: p.next.toString() });
+    }
+    return out;
+  }
+
+  /**
+   * Partitions handed to the pipeline past their last commit, with the span that stays uncommitted:
+   * `committed` is this process's last commit (null before its first one, when the group's offset
+   * is unknown here) and `messages` the offsets in between (null with it).
+   */
+  uncommittedSpans(): UncommittedSpan[] {
+    const out: UncommittedSpan[] = [];
+    for (const p of this.#positions.values()) {
+      if (p.next <= p.committed) continue;
+      const known = p.committed >= 0n;
+      out.push({
+        topic: p.topic,
+        partition: p.partition,
+        next: p.next.toString(),
+        committed: known ? p.committed.toString() : null,
+        messages: known ? Number(p.next - p.committed) : null,
+      });
     }
     return out;
   }

@@ -21,12 +21,13 @@
 import { Kafka } from "kafkajs";
 import type { Consumer, ConsumerRunConfig, EachBatchPayload, KafkaMessage, Message, Producer } from "kafkajs";
 import type { Logger } from "pino";
-import type { Receiver } from "../../components/types.ts";
+import type { PendingWork, Receiver } from "../../components/types.ts";
 import type { MetricsConsumer } from "../../pipeline/types.ts";
 import { BackpressureError } from "../../pipeline/types.ts";
 import { DecodedBatchBuilder } from "../decoders/batch-builder.ts";
 import { DecodeError } from "../decoders/decode-error.ts";
 import type { MessageDecoder, MessageMeta } from "../decoders/types.ts";
+import { BrokerConnections } from "./broker-connections.ts";
 import { kafkaClientConfig } from "./client-config.ts";
 import type { KafkaReceiverConfig } from "./config.ts";
 import { decoderForConfig } from "./decoder-for-config.ts";
@@ -76,6 +77,10 @@ export class KafkaReceiver implements Receiver {
   #commitTimer: NodeJS.Timeout | undefined;
   #restartTimer: NodeJS.Timeout | undefined;
   #state: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  #connections: BrokerConnections | undefined;
+  /** Ends a pending start() (set while starting). */
+  #abandonStart: (() => void) | undefined;
+  #shutdown: Promise<void> | undefined;
   #inFlight = 0;
   #idle: Array<() => void> = [];
   /** The commit cycle in progress (cycles never overlap). */
@@ -102,7 +107,9 @@ export class KafkaReceiver implements Receiver {
     if (this.#state !== "new") return;
     this.#state = "starting";
     const config = this.#config;
-    const kafka = new Kafka(kafkaClientConfig(config, this.#logger));
+    const connections = new BrokerConnections(config.brokers, this.#logger);
+    this.#connections = connections;
+    const kafka = new Kafka(kafkaClientConfig(config, this.#logger, connections));
     const consumer = kafka.consumer({
       groupId: config.group_id,
       sessionTimeout: config.session_timeout_ms,
@@ -121,46 +128,84 @@ export class KafkaReceiver implements Receiver {
       void this.#commitCycle();
     });
     consumer.on(consumer.events.CRASH, (event) => {
+      if (this.#state === "stopping" || this.#state === "stopped") {
+        this.#logger.debug({ err: event.payload.error }, "kafka consumer stopped during shutdown");
+        return;
+      }
       this.#logger.error({ err: event.payload.error, restart: event.payload.restart }, "kafka consumer crashed");
       // kafkajs restarts only after errors it deems retriable; after any other (e.g. a protocol error
       // answered to SyncGroup during a rebalance) the consumer stays stopped while the daemon runs on.
       if (!event.payload.restart) this.#scheduleRestart();
     });
+    // Connecting retries for as long as kafkajs's retry budget (about a minute) while brokers are
+    // unreachable; shutdown() must not wait for that, so it can abandon the attempt.
+    const abandoned = new Promise<"abandoned">((resolve) => (this.#abandonStart = () => resolve("abandoned")));
+    const connecting = this.#connect(kafka, consumer);
+    let outcome: "ready" | "abandoned";
     try {
-      if (config.dead_letter_topic !== undefined) {
-        this.#producer = kafka.producer({ allowAutoTopicCreation: false });
-        await this.#producer.connect();
-      }
-      await consumer.connect();
-      const topics: Array<string | RegExp> =
-        config.topic_pattern !== undefined ? [new RegExp(config.topic_pattern)] : config.topics.slice();
-      await consumer.subscribe({ topics, fromBeginning: config.initial_offset === "earliest" });
-      await consumer.run(this.#runConfig());
+      outcome = await Promise.race([connecting.then(() => "ready" as const), abandoned]);
     } catch (e) {
+      if (this.#state !== "starting") return; // shut down meanwhile: shutdown() reports it
       this.#state = "stopped";
       await this.#disconnect();
+      connections.close();
       throw e;
+    }
+    if (outcome === "abandoned" || this.#state !== "starting") {
+      connecting.catch((e: unknown) => this.#logger.debug({ err: e }, "abandoned kafka connect ended"));
+      return;
     }
     this.#state = "running";
     this.#commitTimer = setInterval(() => void this.#commitCycle(), config.commit_interval_ms);
     this.#commitTimer.unref();
   }
 
+  async #connect(kafka: Kafka, consumer: Consumer): Promise<void> {
+    const config = this.#config;
+    if (config.dead_letter_topic !== undefined) {
+      this.#producer = kafka.producer({ allowAutoTopicCreation: false });
+      await this.#producer.connect();
+    }
+    await consumer.connect();
+    const topics: Array<string | RegExp> = config.topic_pattern !== undefined ? [new RegExp(config.topic_pattern)] : config.topics.slice();
+    await consumer.subscribe({ topics, fromBeginning: config.initial_offset === "earliest" });
+    await consumer.run(this.#runConfig());
+  }
+
   /**
    * Stops consuming, commits what the flush barrier covers (waiting at most `shutdown_timeout_ms`
-   * for it), leaves the group. Idempotent.
+   * for it), leaves the group. During start() it stops the connection attempts instead (start()
+   * then resolves without running). Idempotent: every call returns the same promise.
    */
-  async shutdown(): Promise<void> {
-    if (this.#state === "new") {
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.#doShutdown();
+    return this.#shutdown;
+  }
+
+  async #doShutdown(): Promise<void> {
+    const was = this.#state;
+    if (was === "new" || was === "stopped") {
       this.#state = "stopped";
       return;
     }
-    if (this.#state === "stopped" || this.#state === "stopping") return;
     this.#state = "stopping";
     clearInterval(this.#commitTimer);
     clearTimeout(this.#restartTimer);
     for (const t of this.#paused.values()) clearTimeout(t);
     this.#paused.clear();
+    const connections = this.#connections;
+    if (was === "starting") {
+      // Nothing was consumed yet: there is nothing to commit, only connection attempts to end.
+      this.#logger.info(
+        { brokers: this.#config.brokers, failedAttempts: connections?.failedAttempts ?? 0 },
+        "shutdown while connecting to kafka; connection attempts stopped",
+      );
+      connections?.close();
+      this.#abandonStart?.();
+      await this.#disconnect();
+      this.#state = "stopped";
+      return;
+    }
     const consumer = this.#consumer;
     if (consumer !== undefined) {
       // Stop fetching: batches are ignored from now on, and the final commit should not race refetches.
@@ -180,11 +225,25 @@ export class KafkaReceiver implements Receiver {
       const outcome = await Promise.race([this.#commitCycle(), timedOut]);
       clearTimeout(timer);
       if (outcome === "timeout") {
-        this.#logger.warn({ timeoutMs: this.#config.shutdown_timeout_ms }, "final offset commit did not finish in time; uncommitted messages will be redelivered");
+        this.#logger.warn(
+          { timeoutMs: this.#config.shutdown_timeout_ms, uncommitted: this.#offsets.uncommittedSpans() },
+          "final offset commit did not finish in time; uncommitted messages will be redelivered",
+        );
       }
     }
     await this.#disconnect();
+    connections?.close();
     this.#state = "stopped";
+  }
+
+  /** Partitions consumed past their last commit: redelivered to the group after the exit. */
+  abandon(): PendingWork {
+    const spans = this.#offsets.uncommittedSpans();
+    if (spans.length === 0) return { items: {} };
+    const messages = spans.reduce((n, s) => n + (s.messages ?? 0), 0);
+    const items: Record<string, number> = { partitions: spans.length };
+    if (messages > 0) items.messages = messages;
+    return { items, detail: { uncommitted: spans } };
   }
 
   #runConfig(): ConsumerRunConfig {

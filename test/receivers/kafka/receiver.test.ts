@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { BackpressureError } from "../../../src/pipeline/types.ts";
 import { MockKafkaCluster } from "../../support/kafka/mock-broker.ts";
 import { kcatProduce, kcatProduceLines } from "../../support/kafka/kcat.ts";
+import { freePort } from "../../support/free-port.ts";
 import {
   assignedCount,
   committedOffsets,
@@ -360,6 +361,40 @@ describe("KafkaReceiver", () => {
   });
 
   describe("shutdown", () => {
+    it("during start against an unreachable broker: stops connecting at once, logs it, and start() resolves without running", async () => {
+      const port = await freePort();
+      const { logger, lines } = capturedLogger("info");
+      const h = makeReceiver(cluster, { brokers: [`127.0.0.1:${port}`], topics: ["kte"], group_id: "g-unreachable" }, { logger });
+      let startSettled: "resolved" | "rejected" | null = null;
+      const started = h.receiver.start().then(
+        () => (startSettled = "resolved"),
+        () => (startSettled = "rejected"),
+      );
+      // kafkajs retries after ~0.3, 0.6, 1.2 s: several attempts fail within 2 s.
+      await new Promise((r) => setTimeout(r, 2000));
+      const warned = lines.filter((l) => l.msg === "cannot connect to kafka broker; kafkajs retries");
+      assert.equal(warned.length, 1, `one line for the first failed attempt, the rest rate-limited:\n${lines.map((l) => JSON.stringify(l)).join("\n")}`);
+      assert.equal(warned[0].level, "warn");
+      assert.equal(warned[0].broker, `127.0.0.1:${port}`);
+      assert.equal(warned[0].attempts, 1);
+      assert.match(String(warned[0].error), /ECONNREFUSED/);
+      assert.deepEqual(lines.filter((l) => l.level === "error"), [], "kafkajs's own per-attempt error lines are at debug");
+      assert.equal(startSettled, null, "still connecting");
+      const t0 = Date.now();
+      await h.receiver.shutdown();
+      await started;
+      const stopMs = Date.now() - t0;
+      assert.ok(stopMs < 1000, `shutdown took ${stopMs} ms`);
+      assert.equal(startSettled, "resolved");
+      const stopped = lines.find((l) => l.msg === "shutdown while connecting to kafka; connection attempts stopped");
+      assert.ok(stopped !== undefined, lines.map((l) => l.msg).join("\n"));
+      assert.ok(Number(stopped.failedAttempts) >= 3, `failed attempts: ${String(stopped.failedAttempts)}`);
+      const after = lines.length;
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.deepEqual(lines.slice(after).filter((l) => l.level !== "debug"), [], "nothing more once stopped");
+      assert.equal(assignedCount(h.receiver), 0);
+    });
+
     it("is idempotent and safe without start", async () => {
       const h = makeReceiver(cluster, { topics: ["kte"], group_id: "g-never", encoding: "kafka_topic_exporter" });
       await h.receiver.shutdown();
