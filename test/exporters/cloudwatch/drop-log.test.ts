@@ -42,7 +42,7 @@ describe("DropLog", () => {
         assert.deepEqual(telemetry.snapshot().dropped, { [reason]: 3 });
         assert.equal(lines.length, 1, reason);
         const line = lines[0];
-        assert.equal(line.level, 40, "warn");
+        assert.equal(line.level, "warn");
         assert.equal(line.reason, reason);
         assert.equal(line.metric, "model_latency");
         assert.equal(line.dropped, 3);
