@@ -1,5 +1,5 @@
 /** `extensions::health_check`: the liveness/readiness endpoint, secured like every statset server. */
-import { endpoint, z } from "./schema.ts";
+import { endpoint, urlPath, z } from "./schema.ts";
 import { refineExposure, serverSecurityShape } from "./server-security.ts";
 
 export const DEFAULT_HEALTH_ENDPOINT = "127.0.0.1:13133";
@@ -7,9 +7,7 @@ export const DEFAULT_HEALTH_ENDPOINT = "127.0.0.1:13133";
 export const healthCheckSchema = z
   .strictObject({
     endpoint: endpoint().prefault(DEFAULT_HEALTH_ENDPOINT).describe("listen address"),
-    path: z
-      .string()
-      .refine((p) => p.startsWith("/"), { message: 'must start with "/"' })
+    path: urlPath()
       .prefault("/health")
       .describe("path answering 200 once every component started, 503 while stopping"),
     ...serverSecurityShape,

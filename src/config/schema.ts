@@ -158,27 +158,32 @@ function withoutNulls(v: unknown): unknown {
  * full path. Returns the typed value, or undefined when there was a problem.
  */
 export function readSection<S extends z.ZodType>(schema: S, raw: unknown, path: string, errors: ConfigError[]): z.output<S> | undefined {
+  const r = parseSection(schema, raw, path, errors);
+  return r.success ? r.data : undefined;
+}
+
+/** One parse of a section, its problems pushed; the input is kept for readSectionSalvaging. */
+function parseSection<S extends z.ZodType>(schema: S, raw: unknown, path: string, errors: ConfigError[]): { success: true; data: z.output<S> } | { success: false; input: unknown; issues: readonly z.core.$ZodIssue[] } {
   const input = raw === null || raw === undefined ? {} : withoutNulls(raw);
   const r = schema.safeParse(input, { reportInput: true });
-  if (r.success) return r.data;
+  if (r.success) return { success: true, data: r.data };
   errors.push(...configErrors(schema, path, r.error.issues));
-  return undefined;
+  return { success: false, input, issues: r.error.issues };
 }
 
 /**
- * `readSection` for a section whose parts are checked further (the document, `service`, a
- * pipeline): after reporting its problems, the keys they are under fall back to their defaults
- * (unknown keys are dropped), so the checks that depend on the other keys still run and report.
- * Returns undefined only when `raw` is not a mapping.
+ * `readSection` for a section whose parts are checked further (the document, `service`): after
+ * reporting its problems, the keys they are under fall back to their defaults (unknown keys are
+ * dropped), so the checks that depend on the other keys still run and report. Returns undefined
+ * when `raw` is not a mapping or a key without a default was among the bad ones.
  */
 export function readSectionSalvaging<S extends z.ZodType>(schema: S, raw: unknown, path: string, errors: ConfigError[]): z.output<S> | undefined {
-  const input = raw === null || raw === undefined ? {} : withoutNulls(raw);
-  const r = schema.safeParse(input, { reportInput: true });
+  const r = parseSection(schema, raw, path, errors);
   if (r.success) return r.data;
-  errors.push(...configErrors(schema, path, r.error.issues));
+  const input = r.input;
   if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined;
   const rest: Record<string, unknown> = { ...input };
-  for (const issue of r.error.issues) {
+  for (const issue of r.issues) {
     if (issue.path.length > 0) delete rest[String(issue.path[0])];
     if (issue.code === "unrecognized_keys" && issue.path.length === 0) for (const k of issue.keys) delete rest[k];
   }
@@ -234,6 +239,11 @@ export function endpoint() {
       if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem });
     })
     .meta({ statsetType: "host:port" });
+}
+
+/** The path part of a URL a server answers on (`/metrics`, `/v1/metrics`). */
+export function urlPath() {
+  return z.string().refine((p) => p.startsWith("/"), { message: 'must start with "/"' });
 }
 
 /** A byte count: a positive safe integer. */

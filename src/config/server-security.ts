@@ -10,9 +10,7 @@
  * A server without auth refuses, at validation, an endpoint whose host is not loopback unless
  * `allow_unauthenticated_non_loopback: true` says that exposure is intended.
  */
-import type { ConfigError } from "../components/types.ts";
 import { parseEndpoint } from "./endpoint.ts";
-import { ConfigReader, describeValue } from "./fields.ts";
 import { z } from "./schema.ts";
 
 export interface BasicAuthConfig {
@@ -38,92 +36,11 @@ export interface ServerSecurityConfig {
   readonly allow_unauthenticated_non_loopback: boolean;
 }
 
-/** The keys `readServerSecurity` reads, for sections that list their keys themselves. */
-export const SERVER_SECURITY_KEYS = ["auth", "tls", "allow_unauthenticated_non_loopback"] as const;
-
 /** `localhost`, `127.x.x.x`, `::1` (and its IPv4-mapped form): reachable from this host only. */
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === "::ffff:127.0.0.1";
 }
-
-function nonEmptyString(r: ConfigReader, key: string, what: string): string | undefined {
-  const v = r.value(key);
-  if (typeof v === "string" && v !== "") return v;
-  r.problem(key, v === undefined || v === null ? `required when ${what} is set` : `expected a non-empty string, got ${v === "" ? "an empty string" : describeValue(v)}`);
-  return undefined;
-}
-
-function readBasic(r: ConfigReader): BasicAuthConfig | undefined {
-  if (!r.ok) return undefined;
-  const username = nonEmptyString(r, "username", "basic");
-  const password = nonEmptyString(r, "password", "basic");
-  r.finish();
-  if (username !== undefined && username.includes(":")) {
-    // RFC 7617 section 2: the user-id cannot contain a colon.
-    r.problem("username", `must not contain ":" (got ${describeValue(username)})`);
-    return undefined;
-  }
-  return username === undefined || password === undefined ? undefined : { username, password };
-}
-
-function readAuth(r: ConfigReader): ServerAuthConfig | undefined {
-  if (!r.ok) return undefined;
-  const hasBearer = r.has("bearer_token");
-  const hasBasic = r.has("basic");
-  let auth: ServerAuthConfig | undefined;
-  if (hasBearer && hasBasic) {
-    r.problem("basic", "set either bearer_token or basic, not both");
-    r.value("bearer_token");
-    r.value("basic");
-  } else if (hasBasic) {
-    const basic = readBasic(r.child("basic"));
-    if (basic !== undefined) auth = { basic };
-  } else {
-    const token = nonEmptyString(r, "bearer_token", "auth");
-    if (token !== undefined) auth = { bearer_token: token };
-  }
-  r.finish();
-  return auth;
-}
-
-function readTls(r: ConfigReader): TlsConfig | undefined {
-  if (!r.ok) return undefined;
-  const paths: string[] = [];
-  for (const key of ["cert_file", "key_file"]) {
-    const v = r.value(key);
-    if (typeof v === "string" && v !== "") paths.push(v);
-    else r.problem(key, v === undefined || v === null ? "required when tls is set" : `expected a file path, got ${describeValue(v)}`);
-  }
-  r.finish();
-  return paths.length === 2 ? { cert_file: paths[0], key_file: paths[1] } : undefined;
-}
-
-/**
- * Reads `auth`, `tls` and `allow_unauthenticated_non_loopback` from `r` and applies the exposure
- * rule to `host` (undefined when the endpoint itself was invalid and already reported).
- */
-export function readServerSecurity(r: ConfigReader, endpointKey: string, host: string | undefined): ServerSecurityConfig {
-  const auth = r.has("auth") ? readAuth(r.child("auth")) : (r.value("auth"), undefined);
-  const tls = r.has("tls") ? readTls(r.child("tls")) : (r.value("tls"), undefined);
-  const allow = r.boolean("allow_unauthenticated_non_loopback", false);
-  if (host !== undefined && !r.has("auth") && !allow && !isLoopbackHost(host)) {
-    r.problem(
-      endpointKey,
-      `refusing to listen on non-loopback address ${JSON.stringify(host)} without auth (bearer_token or basic); set allow_unauthenticated_non_loopback: true if that is intended`,
-    );
-  }
-  return { ...(auth === undefined ? {} : { auth }), ...(tls === undefined ? {} : { tls }), allow_unauthenticated_non_loopback: allow };
-}
-
-/** `readServerSecurity` over a raw section whose other keys the caller checks itself. */
-export function validateServerSecurity(raw: Record<string, unknown>, path: string, endpointKey: string, host: string | undefined, errors: ConfigError[]): ServerSecurityConfig {
-  const picked: Record<string, unknown> = {};
-  for (const key of SERVER_SECURITY_KEYS) if (key in raw) picked[key] = raw[key];
-  return readServerSecurity(new ConfigReader(picked, path, errors), endpointKey, host);
-}
-
-// ---- the same keys as a schema (components declared with src/config/schema.ts) ---------------
 
 /** `auth`, `tls` and `allow_unauthenticated_non_loopback`, to spread into a server's object schema. */
 export const serverSecurityShape = {

@@ -2,15 +2,16 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ConfigError } from "../../src/components/types.ts";
 import { defaultRegistry } from "../../src/components/registry.ts";
-import { ConfigReader } from "../../src/config/fields.ts";
+import { healthCheckSchema } from "../../src/config/health-check-config.ts";
 import { ConfigLoadError, parseConfigText } from "../../src/config/loader.ts";
-import { isLoopbackHost, readServerSecurity } from "../../src/config/server-security.ts";
+import { readSection } from "../../src/config/schema.ts";
+import { isLoopbackHost, type ServerSecurityConfig } from "../../src/config/server-security.ts";
 
-function read(raw: Record<string, unknown>, host: string | undefined = "127.0.0.1"): { config: ReturnType<typeof readServerSecurity>; errors: Map<string, string> } {
+/** The security keys of one server section (health_check's: every server spreads the same shape). */
+function read(raw: Record<string, unknown>, host = "127.0.0.1"): { config: ServerSecurityConfig | undefined; errors: Map<string, string> } {
   const errors: ConfigError[] = [];
-  const r = new ConfigReader(raw, "x", errors);
-  const config = readServerSecurity(r, "endpoint", host);
-  r.finish();
+  const section = readSection(healthCheckSchema, { endpoint: `${host}:1`, ...raw }, "x", errors);
+  const config = section === undefined ? undefined : { ...(section.auth === undefined ? {} : { auth: section.auth }), ...(section.tls === undefined ? {} : { tls: section.tls }), allow_unauthenticated_non_loopback: section.allow_unauthenticated_non_loopback };
   return { config, errors: new Map(errors.map((e) => [e.path, e.message])) };
 }
 
@@ -34,7 +35,7 @@ describe("isLoopbackHost", () => {
   });
 });
 
-describe("readServerSecurity", () => {
+describe("serverSecurityShape", () => {
   it("reads a bearer token, basic credentials and TLS files", () => {
     assert.deepStrictEqual(read({ auth: { bearer_token: "t" } }).config, { auth: { bearer_token: "t" }, allow_unauthenticated_non_loopback: false });
     assert.deepStrictEqual(read({ auth: { basic: { username: "u", password: "p:w" } }, tls: { cert_file: "c", key_file: "k" } }).config, {
@@ -47,21 +48,23 @@ describe("readServerSecurity", () => {
   it("names the path and the value of every bad setting", () => {
     const { errors } = read({ auth: { bearer_token: "t", basic: { username: "u", password: "p" } }, tls: { cert_file: 3 }, allow_unauthenticated_non_loopback: "no" });
     assert.equal(errors.get("x::auth::basic"), "set either bearer_token or basic, not both");
-    assert.equal(errors.get("x::tls::cert_file"), "expected a file path, got number 3");
-    assert.equal(errors.get("x::tls::key_file"), "required when tls is set");
-    assert.equal(errors.get("x::allow_unauthenticated_non_loopback"), 'expected true or false, got "no"');
+    assert.equal(errors.get("x::tls::cert_file"), "expected a string (got number 3)");
+    assert.equal(errors.get("x::tls::key_file"), "required");
+    assert.equal(errors.get("x::allow_unauthenticated_non_loopback"), 'expected true or false (got "no")');
     const basic = read({ auth: { basic: { username: "a:b", password: "" } } }).errors;
-    assert.equal(basic.get("x::auth::basic::password"), "expected a non-empty string, got an empty string");
+    assert.equal(basic.get("x::auth::basic::password"), 'must not be empty (got "")');
     assert.equal(read({ auth: { basic: { username: "a:b", password: "p" } } }).errors.get("x::auth::basic::username"), 'must not contain ":" (got "a:b")');
-    assert.match(read({ auth: { token: "t" } }).errors.get("x::auth::token") ?? "", /unknown key \(expected one of: bearer_token\)/);
-    assert.equal(read({ auth: {} }).errors.get("x::auth::bearer_token"), "required when auth is set");
+    assert.match(read({ auth: { token: "t" } }).errors.get("x::auth::token") ?? "", /unknown key \(expected one of: basic, bearer_token\)/);
+    assert.equal(read({ auth: {} }).errors.get("x::auth::bearer_token"), "required when auth is set (or basic)");
   });
 
   it("refuses a non-loopback host without auth unless explicitly allowed", () => {
     assert.match(read({}, "0.0.0.0").errors.get("x::endpoint") ?? "", /^refusing to listen on non-loopback address "0\.0\.0\.0" without auth \(bearer_token or basic\); set allow_unauthenticated_non_loopback: true/);
     assert.equal(read({ allow_unauthenticated_non_loopback: true }, "0.0.0.0").errors.size, 0);
     assert.equal(read({ auth: { bearer_token: "t" } }, "10.0.0.1").errors.size, 0);
-    assert.equal(read({}, undefined).errors.size, 0, "an invalid endpoint is reported once, by its own check");
+    const invalid: ConfigError[] = [];
+    readSection(healthCheckSchema, { endpoint: "nohost" }, "x", invalid);
+    assert.deepStrictEqual(invalid.map((e) => e.path), ["x::endpoint"], "an invalid endpoint is reported once, by its own check");
   });
 });
 

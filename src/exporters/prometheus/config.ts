@@ -15,7 +15,7 @@
  * `auth`, `tls` and the exposure rule are the ones every statset server shares (server-security.ts).
  */
 import type { ConfigError } from "../../components/types.ts";
-import { duration, endpoint, readSection, z } from "../../config/schema.ts";
+import { duration, endpoint, readSection, urlPath, z } from "../../config/schema.ts";
 import { refineExposure, serverSecurityShape } from "../../config/server-security.ts";
 
 export const DEFAULT_PROMETHEUS_ENDPOINT = "127.0.0.1:9464";
@@ -26,9 +26,7 @@ const NAMESPACE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const prometheusExporterSchema = z
   .strictObject({
     endpoint: endpoint().prefault(DEFAULT_PROMETHEUS_ENDPOINT).describe("listen address"),
-    path: z
-      .string()
-      .refine((p) => p.startsWith("/"), { message: 'must start with "/"' })
+    path: urlPath()
       .prefault("/metrics")
       .describe("scrape path; GET and HEAD only"),
     namespace: z

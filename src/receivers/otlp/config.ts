@@ -22,7 +22,7 @@
  * `allow_unauthenticated_non_loopback: true` says that is intended.
  */
 import type { ConfigError } from "../../components/types.ts";
-import { byteSize, endpoint, readSection, z } from "../../config/schema.ts";
+import { byteSize, endpoint, readSection, urlPath, z } from "../../config/schema.ts";
 import { refineExposure, serverSecurityShape } from "../../config/server-security.ts";
 
 /** 64 MiB, the body limit of both transports unless configured. */
@@ -41,9 +41,7 @@ export const otlpHttpSchema = z
     max_json_body_size: byteSize()
       .prefault(DEFAULT_MAX_JSON_BODY_BYTES)
       .describe("lower limit for JSON and text bodies (OTLP/JSON, every /v1/ingest encoding but otlp_proto)"),
-    metrics_url_path: z
-      .string()
-      .refine((p) => p.startsWith("/"), { message: 'must start with "/"' })
+    metrics_url_path: urlPath()
       .prefault(DEFAULT_METRICS_URL_PATH)
       .describe("path of OTLP/HTTP metrics requests"),
     ...serverSecurityShape,
